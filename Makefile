@@ -12,7 +12,7 @@ protodeps: ## Copy third-party .proto files out of pinned Go modules
 
 .PHONY: generate
 generate: protodeps ## Lint the protos and regenerate gen/
-	$(BUF) lint
+	$(BUF) lint proto
 	$(BUF) generate
 
 .PHONY: checkgenerate

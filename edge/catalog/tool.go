@@ -1,0 +1,115 @@
+package catalog
+
+import (
+	"encoding/json"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Kind is the streaming shape of a tool's RPC.
+type Kind int
+
+const (
+	// Unary is a request-response RPC.
+	Unary Kind = iota
+	// ServerStream is an RPC whose server sends a stream of messages.
+	ServerStream
+	// BidiStream is an RPC with streams both ways (elicitation, sampling).
+	BidiStream
+)
+
+// StreamMode says how a server stream's payload messages become one result.
+type StreamMode int
+
+const (
+	// StreamLast makes the last payload message the result.
+	StreamLast StreamMode = iota
+	// StreamCollect gathers every payload message into the result's "items".
+	StreamCollect
+)
+
+// EventKind names a toolwire.mcp.v1 event type carried by a response field.
+type EventKind int
+
+const (
+	// EventNone marks a payload field.
+	EventNone EventKind = iota
+	// EventProgress is a toolwire.mcp.v1.Progress field.
+	EventProgress
+	// EventLog is a toolwire.mcp.v1.Log field.
+	EventLog
+)
+
+// Annotations are MCP tool hints; nil means unset.
+type Annotations struct {
+	ReadOnly    *bool
+	Destructive *bool
+	Idempotent  *bool
+	OpenWorld   *bool
+}
+
+// Tool is one RPC served as an MCP tool. It is immutable once built.
+type Tool struct {
+	// Name is the MCP tool name, unique in its catalog.
+	Name string
+	// Title is the human-readable name; may be empty.
+	Title string
+	// Description is never empty: the RPC's leading comment, or a fallback.
+	Description string
+	// Annotations are the behaviour hints.
+	Annotations Annotations
+
+	// Method is the RPC.
+	Method protoreflect.MethodDescriptor
+	// FullMethod is the gRPC method path, "/pkg.Service/Method".
+	FullMethod string
+	// Kind is the RPC's streaming shape.
+	Kind Kind
+	// StreamMode applies to ServerStream tools.
+	StreamMode StreamMode
+	// DefaultTimeout and MaxTimeout come from the tool option; zero means
+	// the edge's own default and maximum.
+	DefaultTimeout, MaxTimeout time.Duration
+
+	// Events maps each response field that carries an event to its kind;
+	// fields absent from the map are payload.
+	Events map[protoreflect.FieldNumber]EventKind
+
+	// InputSchema and OutputSchema are JSON Schema 2020-12 documents.
+	InputSchema, OutputSchema json.RawMessage
+
+	validator argsValidator
+	newIn     func() proto.Message
+	newOut    func() proto.Message
+}
+
+// NewRequest returns an empty request message: the generated Go type when it
+// is linked in, a dynamic message otherwise.
+func (t *Tool) NewRequest() proto.Message { return t.newIn() }
+
+// NewResponse returns an empty response message, like NewRequest.
+func (t *Tool) NewResponse() proto.Message { return t.newOut() }
+
+// Violation is one way a tool's arguments break its input schema.
+type Violation struct {
+	// Field is the JSON pointer of the offending value ("" for the root),
+	// such as "/interval_ms".
+	Field string
+	// Message says what is wrong, in words a caller can act on.
+	Message string
+}
+
+// argsValidator checks decoded JSON arguments against the input schema and
+// returns every violation, not only the first.
+type argsValidator interface {
+	validate(args any) []Violation
+}
+
+// ValidateArgs checks raw JSON arguments (nil or empty means {}) against the
+// input schema and returns every violation, sorted by field. Malformed JSON
+// is one violation at the root.
+func (t *Tool) ValidateArgs(raw json.RawMessage) []Violation {
+	panic("implemented in validate.go")
+}
