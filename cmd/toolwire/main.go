@@ -1,0 +1,125 @@
+// Command toolwire runs the MCP edge.
+//
+//	toolwire demo  [--addr 127.0.0.1:7070]        edge + example backends in one process
+//	toolwire serve --backend HOST:PORT [...]      edge only, fronting gRPC backends
+//	toolwire stdio --demo | --backend HOST:PORT   MCP over stdin/stdout
+//	toolwire tools                                print the tool catalog as JSON
+//
+// Each command parses its flags into an app.Config and calls app's Run
+// function of the same name.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/toolwire/toolwire/internal/app"
+)
+
+var version = "dev"
+
+const usage = `usage: toolwire <command> [flags]
+
+commands:
+  demo    run the edge with the echo and search backends in this process
+  serve   run the edge alone, fronting gRPC backends (--backend HOST:PORT, repeatable)
+  stdio   serve MCP over stdin/stdout (--demo, or --backend HOST:PORT)
+  tools   print the tool catalog as JSON
+
+Run 'toolwire <command> -h' for a command's flags.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "toolwire:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return nil
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet("toolwire "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := app.Config{Version: version, Out: stdout}
+	var backends, hosts, origins listFlag
+	var demo bool
+	var logLevel string
+	switch cmd {
+	case "demo", "serve", "stdio":
+		fs.DurationVar(&cfg.DefaultTimeout, "default-timeout", 0, "deadline of a tool call when neither tool nor client sets one (default 60s)")
+		fs.DurationVar(&cfg.MaxTimeout, "max-timeout", 0, "cap on every tool call's deadline (default 10m)")
+		fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	case "tools":
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	switch cmd {
+	case "demo", "serve":
+		def := "127.0.0.1:7070"
+		fs.StringVar(&cfg.Addr, "addr", def, "HTTP listen address, HOST:PORT (port 0 picks a free port)")
+		fs.Var(&hosts, "allowed-host", "Host header value to accept besides loopback names (repeatable)")
+		fs.Var(&origins, "allowed-origin", "browser Origin to accept besides loopback ones (repeatable)")
+	}
+	switch cmd {
+	case "serve":
+		fs.Var(&backends, "backend", "gRPC backend address HOST:PORT (repeatable)")
+	case "stdio":
+		fs.BoolVar(&demo, "demo", false, "serve the demo's example backends in this process")
+		fs.Var(&backends, "backend", "gRPC backend address HOST:PORT (repeatable)")
+	case "demo":
+		fs.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL for the search backend (default: embedded corpus)")
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	cfg.Backends, cfg.AllowedHosts, cfg.AllowedOrigins = backends, hosts, origins
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil && logLevel != "" {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	// Logs go to stderr always: stdout is the protocol in stdio mode.
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "demo":
+		return app.Demo(ctx, cfg)
+	case "serve":
+		return app.Serve(ctx, cfg)
+	case "stdio":
+		if demo == (len(backends) > 0) {
+			return errors.New("stdio: give either --demo or --backend")
+		}
+		return app.Stdio(ctx, cfg, os.Stdin, os.Stdout)
+	default:
+		return app.Tools(ctx, cfg)
+	}
+}

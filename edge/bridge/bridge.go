@@ -1,0 +1,347 @@
+package bridge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/toolwire/toolwire/edge/catalog"
+	"github.com/toolwire/toolwire/edge/observe"
+)
+
+// Defaults for [Options].
+const (
+	DefaultTimeout = 60 * time.Second
+	MaxTimeout     = 10 * time.Minute
+)
+
+// Resolver finds the connection to the backend that serves a service.
+type Resolver func(service protoreflect.FullName) (grpc.ClientConnInterface, bool)
+
+// Options configure a [Bridge]. The zero value is usable.
+type Options struct {
+	// DefaultTimeout is a call's deadline when neither the tool nor the client
+	// sets one; zero means [DefaultTimeout].
+	DefaultTimeout time.Duration
+	// MaxTimeout caps every deadline; zero means [MaxTimeout].
+	MaxTimeout time.Duration
+	// Metrics records tool calls; nil means metrics on the default registry.
+	Metrics *observe.Metrics
+	// Logger logs failures of the edge itself; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Bridge serves a catalog's tools by calling their backends.
+type Bridge struct {
+	tools  []*boundTool
+	logger *slog.Logger
+}
+
+// boundTool is a tool with everything its calls need resolved up front.
+type boundTool struct {
+	tool           *catalog.Tool
+	conn           grpc.ClientConnInterface
+	metrics        *observe.ToolMetrics
+	defaultTimeout time.Duration
+	events         []eventField
+	logger         *slog.Logger
+}
+
+type eventField struct {
+	fd   protoreflect.FieldDescriptor
+	kind catalog.EventKind
+}
+
+// New binds every tool of cat to its backend connection. It fails when a
+// tool's service has no connection.
+func New(cat *catalog.Catalog, resolve Resolver, opts *Options) (*Bridge, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.DefaultTimeout <= 0 {
+		o.DefaultTimeout = DefaultTimeout
+	}
+	if o.MaxTimeout <= 0 {
+		o.MaxTimeout = MaxTimeout
+	}
+	if o.Metrics == nil {
+		o.Metrics = observe.NewMetrics(nil)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	b := &Bridge{logger: o.Logger}
+	for _, t := range cat.Tools() {
+		svc := t.Method.Parent().FullName()
+		conn, ok := resolve(svc)
+		if !ok {
+			return nil, fmt.Errorf("tool %s: no backend serves %s", t.Name, svc)
+		}
+		if t.Kind == catalog.BidiStream {
+			return nil, fmt.Errorf("tool %s: bidi-streaming tools are not supported yet", t.Name)
+		}
+		d := o.DefaultTimeout
+		if t.DefaultTimeout > 0 {
+			d = t.DefaultTimeout
+		}
+		d = min(d, o.MaxTimeout)
+		if t.MaxTimeout > 0 {
+			d = min(d, t.MaxTimeout)
+		}
+		bt := &boundTool{
+			tool:           t,
+			conn:           conn,
+			metrics:        o.Metrics.Tool(t.Name),
+			defaultTimeout: d,
+			logger:         o.Logger,
+		}
+		fields := t.Method.Output().Fields()
+		for num, kind := range t.Events {
+			bt.events = append(bt.events, eventField{fd: fields.ByNumber(num), kind: kind})
+		}
+		b.tools = append(b.tools, bt)
+	}
+	return b, nil
+}
+
+// Add registers every tool on s.
+func (b *Bridge) Add(s *mcp.Server) {
+	for _, bt := range b.tools {
+		s.AddTool(bt.mcpTool(), bt.handle)
+	}
+}
+
+// dropMarker is the text of the result the bridge returns for a call whose
+// client cancelled it or went away. MCP says no response is sent for a
+// cancelled request, but the SDK writes whatever the handler returns; the
+// edge's writers drop any message that carries this marker (see
+// [DropMarker]). It is random per process, so no client can forge it.
+var dropMarker = "toolwire-cancelled-" + rand.Text()
+
+// DropMarker returns the text that marks a response as one to drop.
+func DropMarker() string { return dropMarker }
+
+func (bt *boundTool) mcpTool() *mcp.Tool {
+	t := bt.tool
+	a := &mcp.ToolAnnotations{
+		Title:           t.Title,
+		DestructiveHint: t.Annotations.Destructive,
+		OpenWorldHint:   t.Annotations.OpenWorld,
+	}
+	if t.Annotations.ReadOnly != nil {
+		a.ReadOnlyHint = *t.Annotations.ReadOnly
+	}
+	if t.Annotations.Idempotent != nil {
+		a.IdempotentHint = *t.Annotations.Idempotent
+	}
+	return &mcp.Tool{
+		Name:         t.Name,
+		Title:        t.Title,
+		Description:  t.Description,
+		Annotations:  a,
+		InputSchema:  t.InputSchema,
+		OutputSchema: t.OutputSchema,
+	}
+}
+
+var (
+	unmarshalOpts = protojson.UnmarshalOptions{}
+	marshalOpts   = protojson.MarshalOptions{UseProtoNames: true}
+	emptyArgs     = json.RawMessage("{}")
+)
+
+// handle is the tool's mcp.ToolHandler.
+func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+	done := bt.metrics.Start()
+	outcome := observe.OutcomeOK
+	defer func() { done(outcome) }()
+
+	args := req.Params.Arguments
+	if len(args) == 0 || string(args) == "null" {
+		args = emptyArgs
+	}
+	if v := bt.tool.ValidateArgs(args); len(v) > 0 {
+		outcome = observe.OutcomeInvalidArgs
+		return violationsResult(bt.tool.Name, v), nil
+	}
+	in := bt.tool.NewRequest()
+	if err := unmarshalOpts.Unmarshal(args, in); err != nil {
+		outcome = observe.OutcomeInvalidArgs
+		return toolError(fmt.Sprintf("%s: invalid arguments: %v", bt.tool.Name, err)), nil
+	}
+
+	timeout := bt.deadline(req.Params.Meta)
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	callCtx, requestID := outgoing(callCtx, req)
+
+	var payload json.RawMessage
+	switch bt.tool.Kind {
+	case catalog.Unary:
+		out := bt.tool.NewResponse()
+		if err = bt.conn.Invoke(callCtx, bt.tool.FullMethod, in, out); err == nil {
+			payload, err = marshalOpts.Marshal(out)
+		}
+	default:
+		payload, err = bt.stream(callCtx, req, in)
+	}
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			// The client cancelled or went away: nobody is there to answer.
+			outcome = observe.OutcomeCancelled
+			return toolError(dropMarker), nil
+		case errors.Is(callCtx.Err(), context.DeadlineExceeded):
+			outcome = observe.OutcomeDeadline
+			return toolError(fmt.Sprintf("%s: deadline exceeded after %s (the deadline is the smallest of the tool's default %s, the client's %s hint and the edge maximum)",
+				bt.tool.Name, timeout, bt.defaultTimeout, MetaTimeoutMs)), nil
+		}
+		st, ok := status.FromError(err)
+		if !ok {
+			bt.logger.Error("tool call failed", "tool", bt.tool.Name, "request_id", requestID, "error", err)
+			st = status.New(status.Code(err), "internal error")
+		}
+		res, err, outcome = fromStatus(bt.tool.Name, st)
+		return res, err
+	}
+	return &mcp.CallToolResult{
+		Meta:              mcp.Meta{MetaRequestID: requestID},
+		Content:           []mcp.Content{&mcp.TextContent{Text: string(payload)}},
+		StructuredContent: payload,
+	}, nil
+}
+
+var serverStreamDesc = grpc.StreamDesc{ServerStreams: true}
+
+// stream runs a server-streaming call, forwarding events as they arrive, and
+// returns the result payload per the tool's stream mode.
+func (bt *boundTool) stream(ctx context.Context, req *mcp.CallToolRequest, in proto.Message) (json.RawMessage, error) {
+	cs, err := bt.conn.NewStream(ctx, &serverStreamDesc, bt.tool.FullMethod)
+	if err != nil {
+		return nil, err
+	}
+	if err := cs.SendMsg(in); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if err := cs.CloseSend(); err != nil {
+		return nil, err
+	}
+	token := req.Params.GetProgressToken()
+	var last json.RawMessage
+	var items []json.RawMessage
+	for {
+		out := bt.tool.NewResponse()
+		if err := cs.RecvMsg(out); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, err
+		}
+		if bt.forwardEvent(ctx, req, token, out.ProtoReflect()) {
+			continue
+		}
+		js, err := marshalOpts.Marshal(out)
+		if err != nil {
+			return nil, err
+		}
+		if bt.tool.StreamMode == catalog.StreamCollect {
+			items = append(items, js)
+		} else {
+			last = js
+		}
+	}
+	if bt.tool.StreamMode == catalog.StreamCollect {
+		if items == nil {
+			items = []json.RawMessage{}
+		}
+		return json.Marshal(map[string][]json.RawMessage{"items": items})
+	}
+	if last == nil {
+		last = emptyArgs
+	}
+	return last, nil
+}
+
+// forwardEvent sends the event m carries, if any, to the client, and reports
+// whether m was an event. A failed send is logged, not fatal: the call goes
+// on, and a gone client cancels it through its context.
+func (bt *boundTool) forwardEvent(ctx context.Context, req *mcp.CallToolRequest, token any, m protoreflect.Message) bool {
+	for _, ef := range bt.events {
+		if !m.Has(ef.fd) {
+			continue
+		}
+		ev := m.Get(ef.fd).Message()
+		var err error
+		switch ef.kind {
+		case catalog.EventProgress:
+			if token == nil {
+				return true
+			}
+			f := ev.Descriptor().Fields()
+			p := &mcp.ProgressNotificationParams{
+				ProgressToken: token,
+				Progress:      ev.Get(f.ByNumber(1)).Float(),
+				Total:         ev.Get(f.ByNumber(2)).Float(),
+				Message:       ev.Get(f.ByNumber(3)).String(),
+			}
+			err = req.Session.NotifyProgress(ctx, p)
+		case catalog.EventLog:
+			f := ev.Descriptor().Fields()
+			err = req.Session.Log(ctx, &mcp.LoggingMessageParams{
+				Level:  logLevel(ev.Get(f.ByNumber(1)).Enum()),
+				Logger: ev.Get(f.ByNumber(2)).String(),
+				Data:   ev.Get(f.ByNumber(3)).String(),
+			})
+		}
+		if err != nil && ctx.Err() == nil {
+			bt.logger.Debug("forwarding event failed", "tool", bt.tool.Name, "error", err)
+		}
+		return true
+	}
+	return false
+}
+
+// logLevel maps toolwire.mcp.v1.LogLevel numbers to MCP's RFC 5424 names.
+func logLevel(n protoreflect.EnumNumber) mcp.LoggingLevel {
+	levels := [...]mcp.LoggingLevel{"info", "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"}
+	if int(n) < len(levels) && n >= 0 {
+		return levels[n]
+	}
+	return "info"
+}
+
+// MetaViolations is the isError result _meta key listing argument violations
+// as [{"field": "/n", "message": "..."}], for programs; the text says the same
+// for models.
+const MetaViolations = "io.github.toolwire/violations"
+
+func violationsResult(tool string, vs []catalog.Violation) *mcp.CallToolResult {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: invalid arguments:", tool)
+	list := make([]map[string]string, len(vs))
+	for i, v := range vs {
+		field := v.Field
+		if field == "" {
+			field = "(arguments)"
+		}
+		fmt.Fprintf(&b, "\n- %s: %s", field, v.Message)
+		list[i] = map[string]string{"field": v.Field, "message": v.Message}
+	}
+	r := toolError(b.String())
+	r.Meta = mcp.Meta{MetaViolations: list}
+	return r
+}

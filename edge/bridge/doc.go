@@ -1,0 +1,13 @@
+// Package bridge turns an MCP tools/call into a gRPC call and its answer back
+// into an MCP result.
+//
+// One call goes: JSON arguments checked against the tool's input schema →
+// protojson into the request message → a gRPC call on the backend's
+// connection, with the call's deadline and metadata → each streamed event
+// (progress, log) forwarded to the client as it arrives → the payload as
+// structuredContent and text. A gRPC status becomes an isError result or a
+// JSON-RPC error through one table, in errors.go.
+//
+// The bridge knows nothing of HTTP or sessions: the edge gives it the call's
+// context already tied to whatever can cancel it.
+package bridge

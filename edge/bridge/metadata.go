@@ -1,0 +1,41 @@
+package bridge
+
+import (
+	"context"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/toolwire/toolwire/edge/observe"
+)
+
+// MetaRequestID is the result _meta key that tells the client the request id
+// the edge used, for support and log searches.
+const MetaRequestID = "io.github.toolwire/requestId"
+
+// outgoing sets the backend call's metadata from the MCP request. This is the
+// one place where client-side identifiers become gRPC metadata:
+//   - x-request-id: the client's X-Request-Id header when well formed, else new;
+//   - traceparent/tracestate: from _meta (reserved for W3C trace context since
+//     2026-07-28), else from the HTTP headers, else a new trace.
+func outgoing(ctx context.Context, req *mcp.CallToolRequest) (context.Context, string) {
+	var hdrID, hdrTP, hdrTS string
+	if req.Extra != nil && req.Extra.Header != nil {
+		hdrID = req.Extra.Header.Get("X-Request-Id")
+		hdrTP = req.Extra.Header.Get("Traceparent")
+		hdrTS = req.Extra.Header.Get("Tracestate")
+	}
+	tp, ts := hdrTP, hdrTS
+	if m := req.Params.Meta; m != nil {
+		if v, ok := m["traceparent"].(string); ok {
+			tp = v
+			ts, _ = m["tracestate"].(string)
+		}
+	}
+	id := observe.RequestID(hdrID)
+	kv := []string{observe.MDRequestID, id, observe.MDTraceparent, observe.Traceparent(tp)}
+	if ts != "" && tp != "" {
+		kv = append(kv, observe.MDTracestate, ts)
+	}
+	return metadata.AppendToOutgoingContext(ctx, kv...), id
+}

@@ -1,0 +1,121 @@
+package edge
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/toolwire/toolwire/edge/bridge"
+	"github.com/toolwire/toolwire/edge/catalog"
+	"github.com/toolwire/toolwire/edge/observe"
+)
+
+// Options configure an [Edge]. Nil or zero fields take the defaults.
+type Options struct {
+	// Name and Version identify the server to clients.
+	Name, Version string
+	// Logger logs the edge's own events; nil means slog.Default().
+	Logger *slog.Logger
+	// Metrics records tool calls; nil means metrics on the default registry.
+	Metrics *observe.Metrics
+	// DefaultTimeout and MaxTimeout bound tool calls; see [bridge.Options].
+	DefaultTimeout, MaxTimeout time.Duration
+	// SessionTimeout closes Streamable HTTP sessions idle this long; zero
+	// means 30 minutes.
+	SessionTimeout time.Duration
+	// AllowedHosts are the Host header values (without port) accepted besides
+	// the loopback names; see [Guard].
+	AllowedHosts []string
+	// AllowedOrigins are the browser origins (scheme://host[:port]) accepted
+	// besides loopback ones; see [Guard].
+	AllowedOrigins []string
+}
+
+// Edge serves a catalog of tools over MCP.
+type Edge struct {
+	server    *mcp.Server
+	stateful  http.Handler
+	stateless http.Handler
+	sse       http.Handler
+	posts     *postRegistry
+	sessions  *sessionWatch
+	guard     *Guard
+	logger    *slog.Logger
+}
+
+// New builds an edge serving every tool of cat, each on the backend resolve
+// finds for its service.
+func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Name == "" {
+		o.Name = "toolwire"
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.SessionTimeout == 0 {
+		o.SessionTimeout = 30 * time.Minute
+	}
+	b, err := bridge.New(cat, resolve, &bridge.Options{
+		DefaultTimeout: o.DefaultTimeout,
+		MaxTimeout:     o.MaxTimeout,
+		Metrics:        o.Metrics,
+		Logger:         o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := &Edge{
+		posts:    newPostRegistry(),
+		sessions: newSessionWatch(),
+		guard:    NewGuard(o.AllowedHosts, o.AllowedOrigins),
+		logger:   o.Logger,
+	}
+	e.server = mcp.NewServer(&mcp.Implementation{Name: o.Name, Title: "toolwire edge", Version: o.Version}, &mcp.ServerOptions{
+		Logger:   o.Logger,
+		HasTools: true,
+	})
+	e.server.AddReceivingMiddleware(e.linkCancellation)
+	b.Add(e.server)
+
+	getServer := func(*http.Request) *mcp.Server { return e.server }
+	// The SDK's own localhost check stays on; Guard adds the Origin check and
+	// the Host allowlist for non-loopback deployments.
+	e.stateful = mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
+		Logger:         o.Logger,
+		SessionTimeout: o.SessionTimeout,
+	})
+	e.stateless = mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
+		Logger:                       o.Logger,
+		Stateless:                    true,
+		PropagateRequestCancellation: true,
+	})
+	e.sse = mcp.NewSSEHandler(getServer, nil)
+	return e, nil
+}
+
+// Handler serves Streamable HTTP on /mcp and legacy HTTP+SSE on /sse (the
+// GET stream and its POST endpoint), behind the Host and Origin guard.
+func (e *Edge) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/mcp", e.serveStreamable)
+	mux.HandleFunc("/sse", e.serveSSE)
+	return e.guard.Wrap(mux)
+}
+
+// ServeStdio serves one MCP session over r and w until r ends, ctx is done,
+// or the session fails. Calls still running when r ends are cancelled.
+func (e *Edge) ServeStdio(ctx context.Context, r io.ReadCloser, w io.WriteCloser) error {
+	t := &mcp.IOTransport{Reader: r, Writer: dropWriteCloser{w}}
+	return e.server.Run(ctx, t)
+}

@@ -1,0 +1,163 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"log/slog"
+	"sort"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/toolwire/toolwire/edge/bridge"
+	"github.com/toolwire/toolwire/edge/catalog"
+)
+
+// backends maps each service the edge fronts to the connection serving it.
+type backends struct {
+	conns map[string]*grpc.ClientConn // by service full name
+	all   []*grpc.ClientConn
+}
+
+func newBackends() *backends { return &backends{conns: map[string]*grpc.ClientConn{}} }
+
+func (b *backends) add(conn *grpc.ClientConn, services ...string) error {
+	b.all = append(b.all, conn)
+	for _, s := range services {
+		if _, dup := b.conns[s]; dup {
+			return fmt.Errorf("service %s is served by two backends", s)
+		}
+		b.conns[s] = conn
+	}
+	return nil
+}
+
+func (b *backends) resolver() bridge.Resolver {
+	return func(svc protoreflect.FullName) (grpc.ClientConnInterface, bool) {
+		c, ok := b.conns[string(svc)]
+		return c, ok
+	}
+}
+
+// catalog builds the tool catalog of every fronted service whose descriptor
+// is compiled in.
+func (b *backends) catalog() (*catalog.Catalog, error) {
+	names := make([]string, 0, len(b.conns))
+	for n := range b.conns {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var svcs []protoreflect.ServiceDescriptor
+	for _, n := range names {
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(n))
+		if err != nil {
+			return nil, fmt.Errorf("service %s: no compiled-in descriptor", n)
+		}
+		svcs = append(svcs, d.(protoreflect.ServiceDescriptor))
+	}
+	return catalog.New(svcs, nil)
+}
+
+func (b *backends) close() {
+	for _, c := range b.all {
+		_ = c.Close()
+	}
+}
+
+// dialBackends connects to each address and asks it, through gRPC
+// reflection, which services it serves. Services whose descriptors are not
+// compiled into this binary are skipped with a warning. A backend that does
+// not answer is retried with backoff until wait runs out.
+func dialBackends(ctx context.Context, addrs []string, wait time.Duration, log *slog.Logger) (*backends, error) {
+	b := newBackends()
+	for _, addr := range addrs {
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			b.close()
+			return nil, fmt.Errorf("backend %s: %w", addr, err)
+		}
+		names, err := listServices(ctx, conn, wait)
+		if err != nil {
+			_ = conn.Close()
+			b.close()
+			return nil, fmt.Errorf("backend %s: listing its services by gRPC reflection: %w", addr, err)
+		}
+		var known []string
+		for _, n := range names {
+			if _, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(n)); err != nil {
+				log.Warn("skipping a service with no compiled-in contract", "backend", addr, "service", n)
+				continue
+			}
+			known = append(known, n)
+		}
+		if len(known) == 0 {
+			_ = conn.Close()
+			b.close()
+			return nil, fmt.Errorf("backend %s serves no known tool service (it serves %v)", addr, names)
+		}
+		if err := b.add(conn, known...); err != nil {
+			b.close()
+			return nil, err
+		}
+		log.Info("backend connected", "addr", addr, "services", known)
+	}
+	return b, nil
+}
+
+// listServices returns the services a backend serves, minus gRPC's own.
+func listServices(ctx context.Context, conn *grpc.ClientConn, wait time.Duration) ([]string, error) {
+	deadline := time.Now().Add(wait)
+	delay := 100 * time.Millisecond
+	for {
+		names, err := listOnce(ctx, conn)
+		if err == nil {
+			return names, nil
+		}
+		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+func listOnce(ctx context.Context, conn *grpc.ClientConn) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx, grpc.WaitForReady(true))
+	if err != nil {
+		return nil, err
+	}
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
+	}); err != nil {
+		return nil, err
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		return nil, err
+	}
+	_ = stream.CloseSend()
+	if e := resp.GetErrorResponse(); e != nil {
+		return nil, errors.New(e.GetErrorMessage())
+	}
+	var names []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		switch s.GetName() {
+		case "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection":
+			continue
+		}
+		names = append(names, s.GetName())
+	}
+	return names, nil
+}

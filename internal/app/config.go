@@ -1,0 +1,37 @@
+package app
+
+import (
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Config is what every command of cmd/toolwire is run with.
+type Config struct {
+	// Addr is the HTTP listen address, host:port; port 0 picks a free one.
+	Addr string
+	// Backends are gRPC backend addresses (serve).
+	Backends []string
+	// DatabaseURL, when set, backs the demo's search service with PostgreSQL
+	// instead of the embedded corpus.
+	DatabaseURL string
+	// DefaultTimeout and MaxTimeout bound tool calls; zero takes the edge's
+	// defaults.
+	DefaultTimeout, MaxTimeout time.Duration
+	// AllowedHosts and AllowedOrigins widen the Host/Origin guard beyond
+	// loopback.
+	AllowedHosts, AllowedOrigins []string
+	// Version is reported to clients.
+	Version string
+	// Logger is where the process logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Out is where human-readable output goes (the demo banner, the catalog).
+	Out io.Writer
+}
+
+func (c *Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
+}

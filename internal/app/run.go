@@ -1,0 +1,208 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/toolwire/toolwire/edge"
+	"github.com/toolwire/toolwire/server"
+)
+
+// backendWait is how long serve waits for a backend to answer at start.
+const backendWait = 30 * time.Second
+
+// Serve runs the edge alone, fronting the backends at cfg.Backends, until ctx
+// is done.
+func Serve(ctx context.Context, cfg Config) error {
+	if len(cfg.Backends) == 0 {
+		return fmt.Errorf("serve: no --backend given")
+	}
+	b, err := dialBackends(ctx, cfg.Backends, backendWait, cfg.logger())
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	return serveEdge(ctx, cfg, b, nil)
+}
+
+// Demo runs the edge with the example backends in this process, on in-memory
+// gRPC connections, until ctx is done.
+func Demo(ctx context.Context, cfg Config) error {
+	b, stop, err := startDemoBackends(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return serveEdge(ctx, cfg, b, printBanner)
+}
+
+// Stdio serves the demo's tools over stdio (in, out) until in ends.
+func Stdio(ctx context.Context, cfg Config, in io.ReadCloser, out io.WriteCloser) error {
+	var b *backends
+	var err error
+	if len(cfg.Backends) > 0 {
+		b, err = dialBackends(ctx, cfg.Backends, backendWait, cfg.logger())
+		if err != nil {
+			return err
+		}
+		defer b.close()
+	} else {
+		var stop func()
+		b, stop, err = startDemoBackends(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	e, err := newEdge(cfg, b)
+	if err != nil {
+		return err
+	}
+	return e.ServeStdio(ctx, in, out)
+}
+
+// Tools prints the catalog of the demo's services as JSON.
+func Tools(ctx context.Context, cfg Config) error {
+	b := newBackends()
+	for _, svc := range demoServices {
+		b.conns[svc.name] = nil
+	}
+	cat, err := b.catalog()
+	if err != nil {
+		return err
+	}
+	js, err := cat.JSON()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out(cfg), string(js))
+	return err
+}
+
+func out(cfg Config) io.Writer {
+	if cfg.Out != nil {
+		return cfg.Out
+	}
+	return os.Stdout
+}
+
+func newEdge(cfg Config, b *backends) (*edge.Edge, error) {
+	cat, err := b.catalog()
+	if err != nil {
+		return nil, err
+	}
+	return edge.New(cat, b.resolver(), &edge.Options{
+		Version:        cfg.Version,
+		Logger:         cfg.logger(),
+		DefaultTimeout: cfg.DefaultTimeout,
+		MaxTimeout:     cfg.MaxTimeout,
+		AllowedHosts:   cfg.AllowedHosts,
+		AllowedOrigins: cfg.AllowedOrigins,
+	})
+}
+
+func serveEdge(ctx context.Context, cfg Config, b *backends, banner func(Config, net.Addr)) error {
+	e, err := newEdge(cfg, b)
+	if err != nil {
+		return err
+	}
+	gw, err := newGateway(ctx, b.conns)
+	if err != nil {
+		return err
+	}
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:7070"
+	}
+	lis, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	if banner != nil {
+		banner(cfg, lis.Addr())
+	}
+	cfg.logger().Info("edge listening", "addr", lis.Addr().String())
+	return serveHTTP(ctx, lis, routes(e, gw))
+}
+
+// demoService is one example backend the demo runs in process.
+type demoService struct {
+	name     string // service full name
+	register func(ctx context.Context, s *grpc.Server, cfg Config) (stop func(), err error)
+}
+
+// startDemoBackends serves the example services in this process, each on
+// its own gRPC server with the shared interceptor chain, reached over an
+// in-memory connection: the same gRPC path as a remote backend, without a
+// port.
+func startDemoBackends(ctx context.Context, cfg Config) (*backends, func(), error) {
+	b := newBackends()
+	var stops []func()
+	stopAll := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	for _, svc := range demoServices {
+		s := server.New(&server.Options{Logger: cfg.logger()})
+		stopSvc, err := svc.register(ctx, s.GRPC(), cfg)
+		if err != nil {
+			stopAll()
+			return nil, nil, fmt.Errorf("demo %s: %w", svc.name, err)
+		}
+		lis := bufconn.Listen(1 << 20)
+		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := s.Serve(sctx, lis); err != nil {
+				cfg.logger().Error("demo backend stopped", "service", svc.name, "error", err)
+			}
+		}()
+		conn, err := grpc.NewClient("passthrough:///"+svc.name,
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+			grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			cancel()
+			stopAll()
+			return nil, nil, err
+		}
+		stops = append(stops, func() {
+			_ = conn.Close()
+			cancel()
+			<-done
+			if stopSvc != nil {
+				stopSvc()
+			}
+		})
+		if err := b.add(conn, svc.name); err != nil {
+			stopAll()
+			return nil, nil, err
+		}
+	}
+	return b, stopAll, nil
+}
+
+func printBanner(cfg Config, addr net.Addr) {
+	base := "http://" + addr.String()
+	w := out(cfg)
+	fmt.Fprintf(w, "toolwire demo: edge with the echo and search backends, listening on %s (loopback only; auth is off)\n", addr)
+	fmt.Fprintf(w, "  MCP Streamable HTTP  %s/mcp\n", base)
+	fmt.Fprintf(w, "  MCP legacy SSE       %s/sse\n", base)
+	fmt.Fprintf(w, "  REST                 %s/api/v1/echo  (POST {\"text\":\"hi\"})\n", base)
+	fmt.Fprintf(w, "  metrics              %s/metrics\n", base)
+	fmt.Fprintf(w, "  health               %s/healthz\n", base)
+	snippet, _ := json.MarshalIndent(map[string]any{
+		"mcpServers": map[string]any{"toolwire": map[string]any{"type": "http", "url": base + "/mcp"}},
+	}, "", "  ")
+	fmt.Fprintf(w, "MCP client config:\n%s\n", snippet)
+}
