@@ -24,8 +24,10 @@ import (
 //     built from the initialize request, so a POST whose client went away
 //     cancels nothing. The router tags each POST; linkCancellation ties the
 //     call to that POST's context.
-//   - HTTP+SSE and stdio: calls run on the session; when the SSE stream or
-//     stdin ends the session closes, and sessionWatch cancels its calls.
+//   - HTTP+SSE and stdio: calls run on the session's context, and the session
+//     only ends once they return. The edge opens these sessions itself
+//     (sse.go, ServeStdio) and ties their calls to the GET stream's context or
+//     to stdin's end.
 //
 // The handler's context reaches the gRPC call, whose cancellation resets the
 // stream to the backend.
@@ -58,31 +60,6 @@ func (p *postRegistry) lookup(tag string) (context.Context, bool) {
 	return v.(context.Context), true
 }
 
-// sessionWatch gives each session a context that ends when the session
-// closes, watched by one goroutine per session.
-type sessionWatch struct {
-	m sync.Map // mcp.Session → context.Context
-}
-
-func newSessionWatch() *sessionWatch { return &sessionWatch{} }
-
-func (s *sessionWatch) context(ss *mcp.ServerSession) context.Context {
-	if v, ok := s.m.Load(ss); ok {
-		return v.(context.Context)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if v, loaded := s.m.LoadOrStore(ss, ctx); loaded {
-		cancel()
-		return v.(context.Context)
-	}
-	go func() {
-		_ = ss.Wait()
-		cancel()
-		s.m.Delete(ss)
-	}()
-	return ctx
-}
-
 // linkCancellation is receiving middleware that ties each tools/call to what
 // can cancel it besides notifications/cancelled (see the top of this file).
 func (e *Edge) linkCancellation(next mcp.MethodHandler) mcp.MethodHandler {
@@ -100,8 +77,8 @@ func (e *Edge) linkCancellation(next mcp.MethodHandler) mcp.MethodHandler {
 				}
 			}
 		} else if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
-			// HTTP+SSE or stdio.
-			parent = e.sessions.context(ss)
+			// HTTP+SSE or stdio: the GET stream's or stdin's context.
+			parent, _ = e.sessionParent(ss)
 		}
 		if parent == nil {
 			return next(ctx, method, req)
@@ -142,4 +119,18 @@ func (w dropWriteCloser) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return w.WriteCloser.Write(p)
+}
+
+// eofReader cancels when a read fails: stdin's end is the stdio session's end.
+type eofReader struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (r eofReader) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	if err != nil {
+		r.cancel()
+	}
+	return n, err
 }

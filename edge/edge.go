@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -42,9 +43,11 @@ type Edge struct {
 	stateless http.Handler
 	sse       http.Handler
 	posts     *postRegistry
-	sessions  *sessionWatch
-	guard     *Guard
-	logger    *slog.Logger
+	// parents maps sessions the edge opened itself (SSE, stdio) to the
+	// context whose end cancels their calls.
+	parents sync.Map
+	guard   *Guard
+	logger  *slog.Logger
 }
 
 // New builds an edge serving every tool of cat, each on the backend resolve
@@ -76,13 +79,13 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		return nil, err
 	}
 	e := &Edge{
-		posts:    newPostRegistry(),
-		sessions: newSessionWatch(),
-		guard:    NewGuard(o.AllowedHosts, o.AllowedOrigins),
-		logger:   o.Logger,
+		posts:  newPostRegistry(),
+		guard:  NewGuard(o.AllowedHosts, o.AllowedOrigins),
+		logger: o.Logger,
 	}
+	sdkLogger := slog.New(quietHandler{o.Logger.Handler(), slog.LevelWarn})
 	e.server = mcp.NewServer(&mcp.Implementation{Name: o.Name, Title: "toolwire edge", Version: o.Version}, &mcp.ServerOptions{
-		Logger:   o.Logger,
+		Logger:   sdkLogger,
 		HasTools: true,
 	})
 	e.server.AddReceivingMiddleware(e.linkCancellation)
@@ -92,15 +95,15 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 	// The SDK's own localhost check stays on; Guard adds the Origin check and
 	// the Host allowlist for non-loopback deployments.
 	e.stateful = mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
-		Logger:         o.Logger,
+		Logger:         sdkLogger,
 		SessionTimeout: o.SessionTimeout,
 	})
 	e.stateless = mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
-		Logger:                       o.Logger,
+		Logger:                       sdkLogger,
 		Stateless:                    true,
 		PropagateRequestCancellation: true,
 	})
-	e.sse = mcp.NewSSEHandler(getServer, nil)
+	e.sse = newSSEHandler(e.server, &e.parents)
 	return e, nil
 }
 
@@ -116,6 +119,23 @@ func (e *Edge) Handler() http.Handler {
 // ServeStdio serves one MCP session over r and w until r ends, ctx is done,
 // or the session fails. Calls still running when r ends are cancelled.
 func (e *Edge) ServeStdio(ctx context.Context, r io.ReadCloser, w io.WriteCloser) error {
-	t := &mcp.IOTransport{Reader: r, Writer: dropWriteCloser{w}}
-	return e.server.Run(ctx, t)
+	stdin, eof := context.WithCancel(ctx)
+	defer eof()
+	t := &mcp.IOTransport{Reader: eofReader{r, eof}, Writer: dropWriteCloser{w}}
+	ss, err := e.server.Connect(ctx, t, nil)
+	if err != nil {
+		return err
+	}
+	e.parents.Store(ss, stdin)
+	defer e.parents.Delete(ss)
+	ended := make(chan error, 1)
+	go func() { ended <- ss.Wait() }()
+	select {
+	case err := <-ended:
+		return err
+	case <-ctx.Done():
+		_ = ss.Close()
+		<-ended
+		return nil
+	}
 }

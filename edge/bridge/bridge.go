@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -205,7 +206,7 @@ func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (res 
 			// The client cancelled or went away: nobody is there to answer.
 			outcome = observe.OutcomeCancelled
 			return toolError(dropMarker), nil
-		case errors.Is(callCtx.Err(), context.DeadlineExceeded):
+		case ourDeadline(callCtx, err):
 			outcome = observe.OutcomeDeadline
 			return toolError(fmt.Sprintf("%s: deadline exceeded after %s (the deadline is the smallest of the tool's default %s, the client's %s hint and the edge maximum)",
 				bt.tool.Name, timeout, bt.defaultTimeout, MetaTimeoutMs)), nil
@@ -224,6 +225,20 @@ func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (res 
 		StructuredContent: payload,
 	}, nil
 }
+
+// ourDeadline reports whether err is the edge's own deadline passing. The
+// backend receives the deadline too (grpc-timeout) and may end the stream a
+// moment before the edge's timer fires, so a DEADLINE_EXCEEDED status that
+// arrives within deadlineSlack of the deadline counts as ours.
+func ourDeadline(ctx context.Context, err error) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && status.Code(err) == codes.DeadlineExceeded && time.Until(dl) < deadlineSlack
+}
+
+const deadlineSlack = 20 * time.Millisecond
 
 var serverStreamDesc = grpc.StreamDesc{ServerStreams: true}
 

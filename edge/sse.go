@@ -1,0 +1,105 @@
+package edge
+
+import (
+	"context"
+	"crypto/rand"
+	"mime"
+	"net/http"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// sseHandler serves the legacy HTTP+SSE transport (2024-11-05): GET opens the
+// event stream and its session, POST ?sessionid= carries client messages.
+//
+// It has the shape of the SDK's SSEHandler and uses the SDK's
+// SSEServerTransport for all protocol work. It is written here because the
+// edge must know which session a GET opened: the SDK runs that session's calls
+// on contexts that outlive the stream, and its session only ends after they
+// return, so nothing else would cancel them when the stream closes.
+type sseHandler struct {
+	server  *mcp.Server
+	parents *sync.Map // *mcp.ServerSession → context.Context
+
+	mu         sync.Mutex
+	transports map[string]*mcp.SSEServerTransport
+}
+
+func newSSEHandler(server *mcp.Server, parents *sync.Map) *sseHandler {
+	return &sseHandler{server: server, parents: parents, transports: map[string]*mcp.SSEServerTransport{}}
+}
+
+func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodPost:
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			http.Error(w, "Content-Type must be application/json", http.StatusUnsupportedMediaType)
+			return
+		}
+		id := r.URL.Query().Get("sessionid")
+		if id == "" {
+			http.Error(w, "sessionid must be provided", http.StatusBadRequest)
+			return
+		}
+		h.mu.Lock()
+		t := h.transports[id]
+		h.mu.Unlock()
+		if t == nil {
+			http.Error(w, "session not found", http.StatusNotFound)
+			return
+		}
+		t.ServeHTTP(w, r)
+	case http.MethodGet:
+		h.serveStream(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func (h *sseHandler) serveStream(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Connection", "keep-alive")
+	id := rand.Text()
+	endpoint, err := r.URL.Parse("?sessionid=" + id)
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	t := &mcp.SSEServerTransport{Endpoint: endpoint.RequestURI(), Response: w}
+	h.mu.Lock()
+	h.transports[id] = t
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.transports, id)
+		h.mu.Unlock()
+	}()
+
+	ss, err := h.server.Connect(r.Context(), t, nil)
+	if err != nil {
+		http.Error(w, "connection failed", http.StatusInternalServerError)
+		return
+	}
+	h.parents.Store(ss, r.Context())
+	defer h.parents.Delete(ss)
+	defer ss.Close()
+	ended := make(chan struct{})
+	go func() { _ = ss.Wait(); close(ended) }()
+	select {
+	case <-r.Context().Done():
+	case <-ended:
+	}
+}
+
+// sessionParent returns the context whose end cancels ss's calls, for
+// sessions the edge opened itself (HTTP+SSE, stdio).
+func (e *Edge) sessionParent(ss *mcp.ServerSession) (context.Context, bool) {
+	v, ok := e.parents.Load(ss)
+	if !ok {
+		return nil, false
+	}
+	return v.(context.Context), true
+}
