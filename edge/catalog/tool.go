@@ -106,10 +106,3 @@ type Violation struct {
 type argsValidator interface {
 	validate(args any) []Violation
 }
-
-// ValidateArgs checks raw JSON arguments (nil or empty means {}) against the
-// input schema and returns every violation, sorted by field. Malformed JSON
-// is one violation at the root.
-func (t *Tool) ValidateArgs(raw json.RawMessage) []Violation {
-	panic("implemented in validate.go")
-}
