@@ -88,6 +88,7 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		Logger:   sdkLogger,
 		HasTools: true,
 	})
+	b.SetBarrier(e.barrier)
 	e.server.AddReceivingMiddleware(e.linkCancellation)
 	b.Add(e.server)
 

@@ -43,6 +43,10 @@ type Options struct {
 	Metrics *observe.Metrics
 	// Logger logs failures of the edge itself; nil means slog.Default().
 	Logger *slog.Logger
+	// Barrier, if set, runs before the result of a call that forwarded
+	// events, to make sure the client has taken them in first (see
+	// edge.Edge's barrier).
+	Barrier func(ctx context.Context, req *mcp.CallToolRequest)
 }
 
 // Bridge serves a catalog's tools by calling their backends.
@@ -59,6 +63,7 @@ type boundTool struct {
 	defaultTimeout time.Duration
 	events         []eventField
 	logger         *slog.Logger
+	barrier        func(ctx context.Context, req *mcp.CallToolRequest)
 }
 
 type eventField struct {
@@ -109,6 +114,7 @@ func New(cat *catalog.Catalog, resolve Resolver, opts *Options) (*Bridge, error)
 			metrics:        o.Metrics.Tool(t.Name),
 			defaultTimeout: d,
 			logger:         o.Logger,
+			barrier:        o.Barrier,
 		}
 		fields := t.Method.Output().Fields()
 		for num, kind := range t.Events {
@@ -117,6 +123,14 @@ func New(cat *catalog.Catalog, resolve Resolver, opts *Options) (*Bridge, error)
 		b.tools = append(b.tools, bt)
 	}
 	return b, nil
+}
+
+// SetBarrier sets [Options.Barrier] after construction, for an owner that
+// needs the bridge built first. Call it before serving.
+func (b *Bridge) SetBarrier(f func(ctx context.Context, req *mcp.CallToolRequest)) {
+	for _, bt := range b.tools {
+		bt.barrier = f
+	}
 }
 
 // Add registers every tool on s.
@@ -256,6 +270,7 @@ func (bt *boundTool) stream(ctx context.Context, req *mcp.CallToolRequest, in pr
 		return nil, err
 	}
 	token := req.Params.GetProgressToken()
+	forwarded := false
 	var last json.RawMessage
 	var items []json.RawMessage
 	for {
@@ -267,6 +282,7 @@ func (bt *boundTool) stream(ctx context.Context, req *mcp.CallToolRequest, in pr
 			return nil, err
 		}
 		if bt.forwardEvent(ctx, req, token, out.ProtoReflect()) {
+			forwarded = true
 			continue
 		}
 		js, err := marshalOpts.Marshal(out)
@@ -278,6 +294,9 @@ func (bt *boundTool) stream(ctx context.Context, req *mcp.CallToolRequest, in pr
 		} else {
 			last = js
 		}
+	}
+	if forwarded && bt.barrier != nil {
+		bt.barrier(ctx, req)
 	}
 	if bt.tool.StreamMode == catalog.StreamCollect {
 		if items == nil {
