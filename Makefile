@@ -30,3 +30,8 @@ test: ## Run every test: Go (race) and the TypeScript client interop test
 .PHONY: demo
 demo: ## Run the demo stack in one process
 	go run ./cmd/toolwire demo
+
+.PHONY: interop
+interop: ## Run only the MCP client interop test (TypeScript SDK, Inspector CLI), verbose
+	npm ci --prefix test/interop --no-audit --no-fund --loglevel=error
+	TOOLWIRE_REQUIRE_INTEROP=1 go test -count=1 -v -run TestInterop ./test/interop/
