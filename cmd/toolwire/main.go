@@ -4,6 +4,7 @@
 //	toolwire serve --backend HOST:PORT [...]      edge only, fronting gRPC backends
 //	toolwire stdio --demo | --backend HOST:PORT   MCP over stdin/stdout
 //	toolwire tools                                print the tool catalog as JSON
+//	toolwire health HOST:PORT                     check a gRPC backend's health (exit 0 if SERVING)
 //
 // Each command parses its flags into an app.Config and calls app's Run
 // function of the same name.
@@ -33,6 +34,7 @@ commands:
   serve   run the edge alone, fronting gRPC backends (--backend HOST:PORT, repeatable)
   stdio   serve MCP over stdin/stdout (--demo, or --backend HOST:PORT)
   tools   print the tool catalog as JSON
+  health  check a gRPC backend's health: toolwire health [--service NAME] HOST:PORT
 
 Run 'toolwire <command> -h' for a command's flags.
 `
@@ -65,13 +67,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg := app.Config{Version: version, Out: stdout}
 	var backends, hosts, origins listFlag
 	var demo bool
+	var healthService string
 	var logLevel string
 	switch cmd {
 	case "demo", "serve", "stdio":
 		fs.DurationVar(&cfg.DefaultTimeout, "default-timeout", 0, "deadline of a tool call when neither tool nor client sets one (default 60s)")
 		fs.DurationVar(&cfg.MaxTimeout, "max-timeout", 0, "cap on every tool call's deadline (default 10m)")
 		fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	case "tools":
+	case "tools", "health":
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -89,11 +92,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "stdio":
 		fs.BoolVar(&demo, "demo", false, "serve the demo's example backends in this process")
 		fs.Var(&backends, "backend", "gRPC backend address HOST:PORT (repeatable)")
+	case "health":
+		fs.StringVar(&healthService, "service", "", "service name to check (default: the whole server)")
 	case "demo":
 		fs.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL for the search backend (default: embedded corpus)")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if cmd == "health" {
+		if fs.NArg() != 1 {
+			return errors.New("health: give one address, HOST:PORT")
+		}
+		return app.Health(context.Background(), fs.Arg(0), healthService)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())

@@ -18,6 +18,8 @@ func TestRunRejectsBadInvocations(t *testing.T) {
 		{[]string{"stdio", "--demo", "--backend", "x:1"}, "give either --demo or --backend"},
 		{[]string{"demo", "--log-level", "loud"}, "--log-level"},
 		{[]string{"demo", "extra"}, "unexpected arguments"},
+		{[]string{"health"}, "give one address"},
+		{[]string{"health", "127.0.0.1:1"}, "health of 127.0.0.1:1"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var out, errOut bytes.Buffer

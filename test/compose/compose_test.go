@@ -281,8 +281,8 @@ func checkEdge(p *types.Project) []string {
 		} else if lhost, _, _ := net.SplitHostPort(addr[0]); lhost == "127.0.0.1" || lhost == "localhost" {
 			problems = append(problems, fmt.Sprintf("%s: listens on loopback (%s), unreachable from the edge", host, addr[0]))
 		}
-		if hc := backend.HealthCheck; hc != nil && !strings.Contains(strings.Join(hc.Test, " "), "/"+port) {
-			problems = append(problems, fmt.Sprintf("%s: healthcheck %q does not probe port %s", host, hc.Test, port))
+		if hc := backend.HealthCheck; hc != nil && !strings.Contains(strings.Join(hc.Test, " "), "toolwire health 127.0.0.1:"+port) {
+			problems = append(problems, fmt.Sprintf("%s: healthcheck %q does not ask grpc health on port %s", host, hc.Test, port))
 		}
 	}
 	return problems
