@@ -1,0 +1,33 @@
+// Command echo-service serves examples.echo.v1.EchoService over gRPC, with
+// health and reflection, until SIGINT or SIGTERM, then stops gracefully.
+//
+// Usage:
+//
+//	echo-service [--addr HOST:PORT]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/toolwire/toolwire/services/echo"
+)
+
+func main() {
+	var cfg echo.Config
+	flag.StringVar(&cfg.Addr, "addr", echo.DefaultAddr, "address to listen on, HOST:PORT")
+	flag.Parse()
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := echo.Run(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "echo-service:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,37 @@
+// Command search-service serves examples.search.v1.SearchService over gRPC,
+// with health and reflection, until SIGINT or SIGTERM, then stops
+// gracefully. With a database URL it searches a PostgreSQL table, which it
+// creates and seeds on first start; without one, an in-memory corpus.
+//
+// Usage:
+//
+//	search-service [--addr HOST:PORT] [--database-url URL]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/toolwire/toolwire/services/search"
+)
+
+func main() {
+	var cfg search.Config
+	flag.StringVar(&cfg.Addr, "addr", search.DefaultAddr, "address to listen on, HOST:PORT")
+	flag.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"),
+		"PostgreSQL URL (default $DATABASE_URL); empty serves the embedded corpus")
+	flag.Parse()
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := search.Run(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "search-service:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,149 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+)
+
+// DefaultShutdownTimeout is how long [Server.Serve] waits for running calls
+// to finish after its context is done, when [Options.ShutdownTimeout] is 0.
+const DefaultShutdownTimeout = 5 * time.Second
+
+// Options configure a [Server]. The zero value, and a nil *Options, are
+// valid: every field is optional.
+type Options struct {
+	// Logger receives call logs and recovered panics. Nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// Registerer is where the in-flight gauge is registered. Nil means
+	// prometheus.DefaultRegisterer. Several servers may share a registerer:
+	// the second one reuses the gauge the first registered.
+	Registerer prometheus.Registerer
+	// ShutdownTimeout bounds the graceful stop in [Server.Serve]: calls still
+	// running after it are cancelled. Zero means [DefaultShutdownTimeout].
+	ShutdownTimeout time.Duration
+	// UnaryInterceptors run after recovery and logging, before validation,
+	// in the order given.
+	UnaryInterceptors []grpc.UnaryServerInterceptor
+	// StreamInterceptors run after recovery and logging, before validation,
+	// in the order given.
+	StreamInterceptors []grpc.StreamServerInterceptor
+	// ServerOptions are appended to the options New passes to
+	// grpc.NewServer.
+	ServerOptions []grpc.ServerOption
+}
+
+// Server is a gRPC server with the toolwire interceptor chain, health and
+// reflection. Create one with [New].
+type Server struct {
+	grpc            *grpc.Server
+	health          *health.Server
+	inFlight        *prometheus.GaugeVec
+	logger          *slog.Logger
+	shutdownTimeout time.Duration
+}
+
+// New builds a Server. It never fails. Register services on [Server.GRPC]
+// before calling [Server.Serve].
+func New(opts *Options) *Server {
+	if opts == nil {
+		opts = &Options{}
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	reg := opts.Registerer
+	if reg == nil {
+		reg = prometheus.DefaultRegisterer
+	}
+	timeout := opts.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = DefaultShutdownTimeout
+	}
+	s := &Server{
+		health:          health.NewServer(),
+		inFlight:        registerInFlight(reg, logger),
+		logger:          logger,
+		shutdownTimeout: timeout,
+	}
+	unary, stream := s.chain(opts)
+	grpcOpts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             5 * time.Second,
+			PermitWithoutStream: true,
+		}),
+	}
+	s.grpc = grpc.NewServer(append(grpcOpts, opts.ServerOptions...)...)
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	return s
+}
+
+// GRPC returns the underlying server, for Register*Server calls.
+func (s *Server) GRPC() *grpc.Server { return s.grpc }
+
+// Serve accepts connections on lis until ctx is done or serving fails. It
+// first marks every registered service, and the whole server (""), SERVING
+// in the health service.
+//
+// When ctx is done, Serve marks everything NOT_SERVING, stops gracefully,
+// waiting at most [Options.ShutdownTimeout] for running calls before
+// cancelling them and closing the connections, and returns nil. If serving fails first, Serve stops the
+// server and returns the error. Serve closes lis, and may be called once.
+func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
+	for name := range s.grpc.GetServiceInfo() {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+
+	served := make(chan error, 1)
+	go func() { served <- s.grpc.Serve(lis) }()
+
+	select {
+	case err := <-served:
+		s.health.Shutdown()
+		s.grpc.Stop()
+		if err == nil || errors.Is(err, grpc.ErrServerStopped) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+
+	s.health.Shutdown()
+	stopped := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(stopped)
+	}()
+	timer := time.NewTimer(s.shutdownTimeout)
+	defer timer.Stop()
+	select {
+	case <-stopped:
+	case <-timer.C:
+		// Stop cancels the calls' contexts and closes the connections. It
+		// does not wait for the handlers, and neither does Serve: one that
+		// ignores its context keeps running, and so does the GracefulStop
+		// goroutine, which waits for it.
+		s.logger.WarnContext(ctx, "graceful stop timed out; cancelling running calls",
+			slog.Duration("timeout", s.shutdownTimeout))
+		s.grpc.Stop()
+	}
+	if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		return err
+	}
+	return nil
+}

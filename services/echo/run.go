@@ -1,0 +1,47 @@
+package echo
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/toolwire/toolwire/server"
+)
+
+// DefaultAddr is the address [Run] listens on when [Config.Addr] is empty.
+const DefaultAddr = "127.0.0.1:7071"
+
+// Config configures [Run].
+type Config struct {
+	// Addr is the TCP address to listen on, HOST:PORT. Empty means
+	// [DefaultAddr].
+	Addr string
+	// Logger receives the server's logs. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Run serves EchoService on cfg.Addr until ctx is done, then stops
+// gracefully and returns nil. It returns an error if it cannot listen or
+// serving fails.
+func Run(ctx context.Context, cfg Config) error {
+	addr := cfg.Addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	lis, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("echo: %w", err)
+	}
+	s := server.New(&server.Options{Logger: logger})
+	Register(s.GRPC())
+	logger.InfoContext(ctx, "echo service listening", slog.String("addr", lis.Addr().String()))
+	if err := s.Serve(ctx, lis); err != nil {
+		return fmt.Errorf("echo: %w", err)
+	}
+	return nil
+}
