@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	echo-service [--addr HOST:PORT]
+//	echo-service [--addr HOST:PORT] [--metrics-addr HOST:PORT]
 package main
 
 import (
@@ -21,6 +21,7 @@ import (
 func main() {
 	var cfg echo.Config
 	flag.StringVar(&cfg.Addr, "addr", echo.DefaultAddr, "address to listen on, HOST:PORT")
+	flag.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "address to serve Prometheus /metrics on, HOST:PORT (default: off)")
 	flag.Parse()
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 

@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	search-service [--addr HOST:PORT] [--database-url URL]
+//	search-service [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--database-url URL]
 package main
 
 import (
@@ -23,6 +23,7 @@ import (
 func main() {
 	var cfg search.Config
 	flag.StringVar(&cfg.Addr, "addr", search.DefaultAddr, "address to listen on, HOST:PORT")
+	flag.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "address to serve Prometheus /metrics on, HOST:PORT (default: off)")
 	flag.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"),
 		"PostgreSQL URL (default $DATABASE_URL); empty serves the embedded corpus")
 	flag.Parse()

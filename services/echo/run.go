@@ -17,6 +17,9 @@ type Config struct {
 	// Addr is the TCP address to listen on, HOST:PORT. Empty means
 	// [DefaultAddr].
 	Addr string
+	// MetricsAddr, when set, is where [Run] serves Prometheus metrics at
+	// /metrics, HOST:PORT.
+	MetricsAddr string
 	// Logger receives the server's logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -36,6 +39,9 @@ func Run(ctx context.Context, cfg Config) error {
 	lis, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("echo: %w", err)
+	}
+	if err := server.StartMetrics(ctx, cfg.MetricsAddr); err != nil {
+		return fmt.Errorf("echo metrics: %w", err)
 	}
 	s := server.New(&server.Options{Logger: logger})
 	Register(s.GRPC())

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -80,6 +81,11 @@ func newSchema() string {
 	return s
 }
 
+// testAppName is the application_name of this run's shared store, so that
+// pg_stat_activity checks see this run's connections only, not those of
+// another run, or of a demo, on the same database.
+var testAppName = DefaultApplicationName + "-test-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+
 // sharedPostgres returns a Postgres store in this run's schema, seeded on
 // first use and shared by the tests.
 func sharedPostgres(t testing.TB) *Postgres {
@@ -89,7 +95,7 @@ func sharedPostgres(t testing.TB) *Postgres {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		start := time.Now()
-		pgShared, pgErr = OpenPostgres(ctx, url, &PostgresOptions{Schema: newSchema()})
+		pgShared, pgErr = OpenPostgres(ctx, url, &PostgresOptions{Schema: newSchema(), ApplicationName: testAppName})
 		t.Logf("opened and seeded PostgreSQL in %v", time.Since(start))
 	})
 	if pgErr != nil {

@@ -22,7 +22,7 @@ func searchActivity(t *testing.T, conn *pgx.Conn) []string {
 	rows, err := conn.Query(t.Context(), `SELECT state FROM pg_stat_activity
 		WHERE application_name = $1
 		AND state IN ('active', 'idle in transaction')
-		AND pid <> pg_backend_pid()`, DefaultApplicationName)
+		AND pid <> pg_backend_pid()`, testAppName)
 	if err != nil {
 		t.Fatalf("querying pg_stat_activity: %v", err)
 	}
@@ -68,7 +68,7 @@ func TestPostgresCancelEndsTransaction(t *testing.T) {
 	})
 	var pid int32
 	if err := watcher.QueryRow(t.Context(), `SELECT pid FROM pg_stat_activity
-		WHERE application_name = $1 AND state = 'idle in transaction'`, DefaultApplicationName).Scan(&pid); err != nil {
+		WHERE application_name = $1 AND state = 'idle in transaction'`, testAppName).Scan(&pid); err != nil {
 		t.Fatalf("finding the search's backend: %v", err)
 	}
 	if got := s.InFlight(method); got != 1 {

@@ -23,6 +23,9 @@ type Config struct {
 	// Schema is the PostgreSQL schema of the documents table (see
 	// [PostgresOptions.Schema]). Empty means the search_path.
 	Schema string
+	// MetricsAddr, when set, is where [Run] serves Prometheus metrics at
+	// /metrics, HOST:PORT.
+	MetricsAddr string
 	// Logger receives the logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -68,6 +71,9 @@ func Run(ctx context.Context, cfg Config) error {
 	lis, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
+	}
+	if err := server.StartMetrics(ctx, cfg.MetricsAddr); err != nil {
+		return fmt.Errorf("search metrics: %w", err)
 	}
 	s := server.New(&server.Options{Logger: logger})
 	svc.Register(s.GRPC())
