@@ -68,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var backends, hosts, origins listFlag
 	var demo bool
 	var healthService string
+	var configPath string
 	var logLevel string
 	switch cmd {
 	case "demo", "serve", "stdio":
@@ -89,6 +90,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		fs.Var(&backends, "backend", "gRPC backend address HOST:PORT (repeatable)")
+		fs.StringVar(&configPath, "config", "", "YAML config file (addr, backends, default_timeout, max_timeout, allowed_hosts, allowed_origins); flags given explicitly override it")
 	case "stdio":
 		fs.BoolVar(&demo, "demo", false, "serve the demo's example backends in this process")
 		fs.Var(&backends, "backend", "gRPC backend address HOST:PORT (repeatable)")
@@ -110,6 +112,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	cfg.Backends, cfg.AllowedHosts, cfg.AllowedOrigins = backends, hosts, origins
+	if configPath != "" {
+		var err error
+		if cfg, err = withConfigFile(fs, cfg, configPath); err != nil {
+			return err
+		}
+	}
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil && logLevel != "" {
@@ -133,4 +141,32 @@ func run(args []string, stdout, stderr io.Writer) error {
 	default:
 		return app.Tools(ctx, cfg)
 	}
+}
+
+// withConfigFile returns the config file's settings over the defaults, with
+// the flags given explicitly on the command line over both.
+func withConfigFile(fs *flag.FlagSet, flags app.Config, path string) (app.Config, error) {
+	cfg := flags
+	cfg.Addr, cfg.Backends, cfg.DefaultTimeout, cfg.MaxTimeout, cfg.AllowedHosts, cfg.AllowedOrigins =
+		"127.0.0.1:7070", nil, 0, 0, nil, nil
+	if err := app.LoadConfig(path, &cfg); err != nil {
+		return cfg, err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "addr":
+			cfg.Addr = flags.Addr
+		case "backend":
+			cfg.Backends = flags.Backends
+		case "default-timeout":
+			cfg.DefaultTimeout = flags.DefaultTimeout
+		case "max-timeout":
+			cfg.MaxTimeout = flags.MaxTimeout
+		case "allowed-host":
+			cfg.AllowedHosts = flags.AllowedHosts
+		case "allowed-origin":
+			cfg.AllowedOrigins = flags.AllowedOrigins
+		}
+	})
+	return cfg, nil
 }

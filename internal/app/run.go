@@ -37,6 +37,9 @@ func Serve(ctx context.Context, cfg Config) error {
 // Demo runs the edge with the example backends in this process, on in-memory
 // gRPC connections, until ctx is done.
 func Demo(ctx context.Context, cfg Config) error {
+	if err := loopbackOnly(cfg.Addr); err != nil {
+		return err
+	}
 	b, stop, err := startDemoBackends(ctx, cfg)
 	if err != nil {
 		return err
@@ -190,6 +193,22 @@ func startDemoBackends(ctx context.Context, cfg Config) (*backends, func(), erro
 		}
 	}
 	return b, stopAll, nil
+}
+
+// loopbackOnly refuses a demo address other people could reach: the demo
+// runs with authentication off.
+func loopbackOnly(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("demo: --addr %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("demo: --addr %q: the demo has authentication off and binds loopback only (127.0.0.1, ::1, localhost); use `toolwire serve` to listen elsewhere", addr)
+	}
+	return nil
 }
 
 func printBanner(cfg Config, addr net.Addr) {
