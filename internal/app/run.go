@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/toolwire/toolwire/edge"
 	"github.com/toolwire/toolwire/server"
@@ -162,18 +160,8 @@ func startDemoBackends(ctx context.Context, cfg Config) (*backends, func(), erro
 			stopAll()
 			return nil, nil, fmt.Errorf("demo %s: %w", svc.name, err)
 		}
-		lis := bufconn.Listen(1 << 20)
 		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			if err := s.Serve(sctx, lis); err != nil {
-				cfg.logger().Error("demo backend stopped", "service", svc.name, "error", err)
-			}
-		}()
-		conn, err := grpc.NewClient("passthrough:///"+svc.name,
-			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-			grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, served, err := s.ServeInMemory(sctx)
 		if err != nil {
 			cancel()
 			stopAll()
@@ -182,7 +170,9 @@ func startDemoBackends(ctx context.Context, cfg Config) (*backends, func(), erro
 		stops = append(stops, func() {
 			_ = conn.Close()
 			cancel()
-			<-done
+			if err := <-served; err != nil {
+				cfg.logger().Error("demo backend stopped", "service", svc.name, "error", err)
+			}
 			if stopSvc != nil {
 				stopSvc()
 			}

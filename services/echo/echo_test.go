@@ -5,21 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 
 	echov1 "github.com/toolwire/toolwire/gen/go/examples/echo/v1"
 	"github.com/toolwire/toolwire/server"
+	"github.com/toolwire/toolwire/server/servertest"
 	"github.com/toolwire/toolwire/services/echo"
 )
 
@@ -36,24 +33,7 @@ func serve(t *testing.T) (echov1.EchoServiceClient, *server.Server) {
 	t.Helper()
 	s := server.New(&server.Options{Registerer: prometheus.NewRegistry()})
 	echo.Register(s.GRPC())
-	lis := bufconn.Listen(1 << 20)
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, lis) }()
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	conn := servertest.Dial(t, s)
 	return echov1.NewEchoServiceClient(conn), s
 }
 

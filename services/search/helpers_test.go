@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -16,11 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	searchv1 "github.com/toolwire/toolwire/gen/go/examples/search/v1"
 	"github.com/toolwire/toolwire/server"
+	"github.com/toolwire/toolwire/server/servertest"
 )
 
 // waitBound bounds every condition wait. It is generous: the conditions
@@ -131,25 +129,7 @@ func serve(t *testing.T, store Store, dialOpts ...grpc.DialOption) (searchv1.Sea
 	t.Helper()
 	s := server.New(&server.Options{Registerer: prometheus.NewRegistry()})
 	NewService(store, nil).Register(s.GRPC())
-	lis := bufconn.Listen(1 << 20)
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(ctx, lis) }()
-	opts := append([]grpc.DialOption{
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-	}, dialOpts...)
-	conn, err := grpc.NewClient("passthrough:///bufnet", opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	conn := servertest.Dial(t, s, dialOpts...)
 	return searchv1.NewSearchServiceClient(conn), s
 }
 

@@ -5,7 +5,8 @@ package edgetest
 
 import (
 	"context"
-	"net"
+	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,16 +14,18 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/toolwire/toolwire/edge/bridge"
 	"github.com/toolwire/toolwire/edge/catalog"
 	echov1 "github.com/toolwire/toolwire/gen/go/examples/echo/v1"
 	mcpv1 "github.com/toolwire/toolwire/gen/go/toolwire/mcp/v1"
+	"github.com/toolwire/toolwire/server"
+	"github.com/toolwire/toolwire/server/servertest"
 )
 
 // Echo is a fake EchoService.
@@ -105,24 +108,17 @@ type Backend struct {
 	Resolve bridge.Resolver
 }
 
-// Start serves a fake Echo on an in-memory connection until the test ends.
+// Start serves a fake Echo, behind the backends' interceptor chain, on an
+// in-memory connection until the test ends.
 func Start(t testing.TB) *Backend {
 	t.Helper()
 	fake := &Echo{Started: make(chan struct{}, 64), Ended: make(chan time.Time, 64)}
-	lis := bufconn.Listen(1 << 20)
-	s := grpc.NewServer()
-	echov1.RegisterEchoServiceServer(s, fake)
-	go func() { _ = s.Serve(lis) }()
-	conn, err := grpc.NewClient("passthrough:///echo",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		s.Stop()
+	s := server.New(&server.Options{
+		Registerer: prometheus.NewRegistry(),
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
+	echov1.RegisterEchoServiceServer(s.GRPC(), fake)
+	conn := servertest.Dial(t, s)
 	svc := echov1.File_examples_echo_v1_echo_proto.Services().Get(0)
 	cat, err := catalog.New([]protoreflect.ServiceDescriptor{svc}, nil)
 	if err != nil {
