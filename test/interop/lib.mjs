@@ -7,6 +7,7 @@
 //   TOOLWIRE_BIN  the toolwire binary, for `toolwire stdio --demo`
 //   TOOLWIRE_FIGURES_FILE  optional: FIGURE lines are appended here too
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -200,4 +201,51 @@ export async function checkAbort(client, metricsUrl) {
   const elapsed = Math.round(performance.now() - abortedAt);
   assert.ok(zero, `the Sleep gauge still reads ${last} ${elapsed} ms after the abort: the cancel did not reach the backend`);
   return elapsed;
+}
+
+/**
+ * clientSuite defines the tests every transport gets: list, echo, search,
+ * progress (and that the last notification is never lost), and, when
+ * abortFigure is given, an abort that must stop the backend handler, its
+ * latency printed as FIGURE abortFigure=ms.
+ */
+export function clientSuite(name, makeTransport, { abortFigure } = {}) {
+  describe(name, { timeout: 120_000 }, () => {
+    let client;
+    before(async () => {
+      client = await connect(makeTransport(), name);
+    });
+    after(async () => {
+      await client?.close();
+    });
+
+    test('tools/list shows every demo tool', async () => {
+      await checkTools(client);
+    });
+
+    test('echo', async () => {
+      await checkEcho(client, `hello over ${name}`);
+    });
+
+    test('search_documents, then get_document', async () => {
+      await checkSearch(client);
+    });
+
+    test('stream sends 20 increasing progress notifications', async () => {
+      await checkProgress(client, 20, 10);
+    });
+
+    test('the last progress notification is never lost (20 calls)', async () => {
+      await checkProgress(client, 5, 10, 20);
+    });
+
+    if (abortFigure) {
+      test('aborting sleep stops the backend handler', async () => {
+        const ms = await checkAbort(client, env('METRICS_URL'));
+        figure(abortFigure, ms);
+        // The session is still usable after a cancelled call.
+        await checkEcho(client, 'still here after abort');
+      });
+    }
+  });
 }
