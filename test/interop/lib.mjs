@@ -73,6 +73,13 @@ export async function checkEcho(client, text) {
   assert.ok(Array.isArray(res.content), 'echo: no content array');
 }
 
+/** checkSleep calls sleep to completion: it waits and reports what it slept. */
+export async function checkSleep(client, ms) {
+  const res = await client.callTool({ name: 'sleep', arguments: { ms } });
+  assert.ok(!res.isError, `sleep returned an error: ${JSON.stringify(res)}`);
+  assert.deepEqual(res.structuredContent, { slept_ms: ms });
+}
+
 /**
  * checkSearch calls search_documents for a word of the demo corpus and asserts
  * it finds at most limit documents, at least one, then fetches the first with
@@ -229,6 +236,10 @@ export function clientSuite(name, makeTransport, { abortFigure } = {}) {
 
     test('search_documents, then get_document', async () => {
       await checkSearch(client);
+    });
+
+    test('sleep', async () => {
+      await checkSleep(client, 25);
     });
 
     test('stream sends 20 increasing progress notifications', async () => {
