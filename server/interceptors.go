@@ -11,6 +11,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -25,6 +26,7 @@ func (s *Server) chain(opts *Options) ([]grpc.UnaryServerInterceptor, []grpc.Str
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
 		logging.WithLevels(codeToLevel),
+		logging.WithFieldsFromContext(callFields),
 	}
 	validator := protovalidate.GlobalValidator
 
@@ -60,6 +62,25 @@ func (s *Server) recovered(ctx context.Context, p any) error {
 		slog.String("stack", string(debug.Stack())),
 	)
 	return status.Error(codes.Internal, internalMessage)
+}
+
+// callFields puts the caller's request id and W3C trace id on every call's
+// log line, so that a backend's logs can be joined with the edge's. The edge
+// sends them as x-request-id and traceparent metadata.
+func callFields(ctx context.Context) logging.Fields {
+	md, ok := metadata.FromIncomingContext(ctx)
+	if !ok {
+		return nil
+	}
+	var f logging.Fields
+	if v := md.Get("x-request-id"); len(v) == 1 {
+		f = append(f, "request_id", v[0])
+	}
+	// traceparent: version-traceid-parentid-flags.
+	if v := md.Get("traceparent"); len(v) == 1 && len(v[0]) == 55 && v[0][2] == '-' && v[0][35] == '-' {
+		f = append(f, "trace_id", v[0][3:35])
+	}
+	return f
 }
 
 // slogLogger adapts l to the go-grpc-middleware logging interface.
