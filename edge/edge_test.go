@@ -31,7 +31,7 @@ type fixture struct {
 	url     string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	b := edgetest.Start(t)
 	e, err := edge.New(b.Catalog, b.Resolve, &edge.Options{Metrics: observe.NewMetrics(nil)})
@@ -84,7 +84,7 @@ var transports = []struct {
 	}},
 }
 
-func connect(t *testing.T, c *mcp.Client, tr mcp.Transport, version string) *mcp.ClientSession {
+func connect(t testing.TB, c *mcp.Client, tr mcp.Transport, version string) *mcp.ClientSession {
 	t.Helper()
 	cs, err := c.Connect(context.Background(), tr, &mcp.ClientSessionOptions{ProtocolVersion: version})
 	if err != nil {
@@ -101,7 +101,7 @@ func connect(t *testing.T, c *mcp.Client, tr mcp.Transport, version string) *mcp
 
 // connectStdio serves the edge over pipes and returns the client session and
 // the pipe the client writes to (closing it is stdin's EOF).
-func connectStdio(t *testing.T, f *fixture, c *mcp.Client) (*mcp.ClientSession, io.Closer) {
+func connectStdio(t testing.TB, f *fixture, c *mcp.Client) (*mcp.ClientSession, io.Closer) {
 	t.Helper()
 	inR, inW := io.Pipe()   // client → edge
 	outR, outW := io.Pipe() // edge → client
@@ -317,7 +317,7 @@ func (c *connTracker) closeAll() {
 }
 
 // rawSession opens a 2025-11-25 session with plain HTTP and returns its id.
-func rawSession(t *testing.T, url string) string {
+func rawSession(t testing.TB, url string) string {
 	t.Helper()
 	resp := post(t, context.Background(), url, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
 	_, _ = io.Copy(io.Discard, resp.Body)
@@ -331,7 +331,7 @@ func rawSession(t *testing.T, url string) string {
 	return sid
 }
 
-func post(t *testing.T, ctx context.Context, url, sid, body string) *http.Response {
+func post(t testing.TB, ctx context.Context, url, sid, body string) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
