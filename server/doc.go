@@ -6,7 +6,8 @@
 //
 //  1. recovery: a panic becomes codes.Internal with a fixed message; the
 //     panic value and stack go to the log, never to the client;
-//  2. logging: one slog line per finished call (go-grpc-middleware logging);
+//  2. logging: one slog line per finished call, the line go-grpc-middleware's
+//     logging interceptor writes, built only when the logger takes its level;
 //  3. the interceptors of [Options.UnaryInterceptors] and
 //     [Options.StreamInterceptors], if any;
 //  4. protovalidate: an invalid request fails with codes.InvalidArgument and
@@ -21,4 +22,9 @@
 //	s := server.New(nil)
 //	echov1.RegisterEchoServiceServer(s.GRPC(), impl)
 //	err := s.Serve(ctx, lis) // returns nil once ctx is done and the server stopped
+//
+// A service registered on the Server itself (it is a grpc.ServiceRegistrar)
+// is served the same way, and its unary methods can also be called in
+// process, through the same chain, with [Server.Invoker]: benchmarks use it
+// to measure the chain and a handler without gRPC's transport.
 package server

@@ -38,17 +38,27 @@ func registerInFlight(reg prometheus.Registerer, logger *slog.Logger) *prometheu
 }
 
 func (s *Server) unaryInFlight(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	g := s.inFlight.WithLabelValues(info.FullMethod)
+	g := s.gauge(info.FullMethod)
 	g.Inc()
 	defer g.Dec()
 	return handler(ctx, req)
 }
 
 func (s *Server) streamInFlight(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	g := s.inFlight.WithLabelValues(info.FullMethod)
+	g := s.gauge(info.FullMethod)
 	g.Inc()
 	defer g.Dec()
 	return handler(srv, ss)
+}
+
+// gauge returns the in-flight series of fullMethod, looked up in the vector
+// once per method and then cached, so that a call does no label hashing.
+func (s *Server) gauge(fullMethod string) prometheus.Gauge {
+	if g, ok := s.gauges.Load(fullMethod); ok {
+		return g.(prometheus.Gauge)
+	}
+	g, _ := s.gauges.LoadOrStore(fullMethod, s.inFlight.WithLabelValues(fullMethod))
+	return g.(prometheus.Gauge)
 }
 
 // InFlight returns how many handlers of fullMethod (such as
@@ -56,7 +66,7 @@ func (s *Server) streamInFlight(srv any, ss grpc.ServerStream, info *grpc.Stream
 // running. Servers sharing a registerer share the gauge, so the figure
 // covers them all.
 func (s *Server) InFlight(fullMethod string) float64 {
-	return gaugeValue(s.inFlight.WithLabelValues(fullMethod))
+	return gaugeValue(s.gauge(fullMethod))
 }
 
 // InFlight returns the value of the in-flight gauge for fullMethod in

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,6 +52,10 @@ type Server struct {
 	inFlight        *prometheus.GaugeVec
 	logger          *slog.Logger
 	shutdownTimeout time.Duration
+	// gauges caches inFlight's series by full method.
+	gauges sync.Map
+	calls  callLogger
+	inprocState
 }
 
 // New builds a Server. It never fails. Register services on [Server.GRPC]
@@ -78,6 +83,7 @@ func New(opts *Options) *Server {
 		shutdownTimeout: timeout,
 	}
 	unary, stream := s.chain(opts)
+	s.unary = chainUnary(unary)
 	grpcOpts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),

@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"google.golang.org/grpc"
@@ -64,6 +66,11 @@ type boundTool struct {
 	events         []eventField
 	logger         *slog.Logger
 	barrier        func(ctx context.Context, req *mcp.CallToolRequest)
+	// in and out are the fast protojson paths of the request and response
+	// messages, when they are flat (see transcode.go); nil otherwise.
+	in, out *flatCodec
+	// requests and responses hold empty messages for reuse (see recycle).
+	requests, responses sync.Pool
 }
 
 type eventField struct {
@@ -115,7 +122,11 @@ func New(cat *catalog.Catalog, resolve Resolver, opts *Options) (*Bridge, error)
 			defaultTimeout: d,
 			logger:         o.Logger,
 			barrier:        o.Barrier,
+			in:             newFlatCodec(t.Method.Input()),
+			out:            newFlatCodec(t.Method.Output()),
 		}
+		bt.requests.New = func() any { return t.NewRequest() }
+		bt.responses.New = func() any { return t.NewResponse() }
 		fields := t.Method.Output().Fields()
 		for num, kind := range t.Events {
 			bt.events = append(bt.events, eventField{fd: fields.ByNumber(num), kind: kind})
@@ -138,6 +149,17 @@ func (b *Bridge) Add(s *mcp.Server) {
 	for _, bt := range b.tools {
 		s.AddTool(bt.mcpTool(), bt.handle)
 	}
+}
+
+// ToolHandler returns the handler of the tool called name, the one Add
+// registers, for callers that dispatch calls themselves, such as benchmarks.
+func (b *Bridge) ToolHandler(name string) (mcp.ToolHandler, bool) {
+	for _, bt := range b.tools {
+		if bt.tool.Name == name {
+			return bt.handle, true
+		}
+	}
+	return nil, false
 }
 
 // dropMarker is the text of the result the bridge returns for a call whose
@@ -181,22 +203,14 @@ var (
 
 // handle is the tool's mcp.ToolHandler.
 func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
-	done := bt.metrics.Start()
+	bt.metrics.Begin()
 	outcome := observe.OutcomeOK
-	defer func() { done(outcome) }()
+	defer func() { bt.metrics.End(outcome) }()
 
-	args := req.Params.Arguments
-	if len(args) == 0 || string(args) == "null" {
-		args = emptyArgs
-	}
-	if v := bt.tool.ValidateArgs(args); len(v) > 0 {
+	in, invalid := bt.request(req.Params.Arguments)
+	if invalid != nil {
 		outcome = observe.OutcomeInvalidArgs
-		return violationsResult(bt.tool.Name, v), nil
-	}
-	in := bt.tool.NewRequest()
-	if err := unmarshalOpts.Unmarshal(args, in); err != nil {
-		outcome = observe.OutcomeInvalidArgs
-		return toolError(fmt.Sprintf("%s: invalid arguments: %v", bt.tool.Name, err)), nil
+		return invalid, nil
 	}
 
 	timeout := bt.deadline(req.Params.Meta)
@@ -207,13 +221,16 @@ func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (res 
 	var payload json.RawMessage
 	switch bt.tool.Kind {
 	case catalog.Unary:
-		out := bt.tool.NewResponse()
+		out := bt.responses.Get().(proto.Message)
 		if err = bt.conn.Invoke(callCtx, bt.tool.FullMethod, in, out); err == nil {
-			payload, err = marshalOpts.Marshal(out)
+			payload, err = bt.marshal(out)
 		}
+		recycle(&bt.responses, out)
 	default:
 		payload, err = bt.stream(callCtx, req, in)
 	}
+	// gRPC has encoded the request (and the in-process invoker copied it).
+	recycle(&bt.requests, in)
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
@@ -233,11 +250,75 @@ func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (res 
 		res, err, outcome = fromStatus(bt.tool.Name, st)
 		return res, err
 	}
-	return &mcp.CallToolResult{
-		Meta:              mcp.Meta{MetaRequestID: requestID},
-		Content:           []mcp.Content{&mcp.TextContent{Text: string(payload)}},
-		StructuredContent: payload,
-	}, nil
+	return okResult(requestID, payload), nil
+}
+
+// request checks the call's JSON arguments against the input schema and
+// decodes them into the request message. When they are invalid it returns
+// the isError result that says why instead.
+func (bt *boundTool) request(args json.RawMessage) (proto.Message, *mcp.CallToolResult) {
+	if len(args) == 0 || string(args) == "null" {
+		args = emptyArgs
+	}
+	if v := bt.tool.ValidateArgs(args); len(v) > 0 {
+		return nil, violationsResult(bt.tool.Name, v)
+	}
+	in := bt.requests.Get().(proto.Message)
+	if bt.in != nil && bt.in.decode(args, in) {
+		return in, nil
+	}
+	if err := unmarshalOpts.Unmarshal(args, in); err != nil {
+		recycle(&bt.requests, in)
+		return nil, toolError(fmt.Sprintf("%s: invalid arguments: %v", bt.tool.Name, err))
+	}
+	return in, nil
+}
+
+// recycle empties m and keeps it for a later call. A request goes back once
+// the call has sent it, a unary response once it is marshalled: nothing
+// keeps them after that (the edge's connections have no client
+// interceptors, and gRPC retries resend the encoded bytes).
+func recycle(pool *sync.Pool, m proto.Message) {
+	proto.Reset(m)
+	pool.Put(m)
+}
+
+// marshal encodes a response message as protojson does.
+func (bt *boundTool) marshal(m proto.Message) ([]byte, error) {
+	if bt.out != nil {
+		if b, ok := bt.out.encode(m); ok {
+			return b, nil
+		}
+	}
+	return marshalOpts.Marshal(m)
+}
+
+// okResult is the result of a successful call: the payload as structured
+// content and as text, and the request id in _meta.
+//
+// Every call builds one, so it takes one allocation besides the _meta map:
+// the result, its content and the values behind its interfaces live in one
+// struct. The text shares the payload's bytes, which nothing modifies once
+// marshalled; StructuredContent is a *json.RawMessage and the request id a
+// *string, which encode to JSON as the values do.
+func okResult(requestID string, payload json.RawMessage) *mcp.CallToolResult {
+	r := &okAlloc{payload: payload, requestID: requestID}
+	r.text.Text = unsafe.String(unsafe.SliceData(payload), len(payload))
+	r.content[0] = &r.text
+	r.res = mcp.CallToolResult{
+		Meta:              mcp.Meta{MetaRequestID: &r.requestID},
+		Content:           r.content[:],
+		StructuredContent: &r.payload,
+	}
+	return &r.res
+}
+
+type okAlloc struct {
+	res       mcp.CallToolResult
+	text      mcp.TextContent
+	content   [1]mcp.Content
+	payload   json.RawMessage
+	requestID string
 }
 
 // ourDeadline reports whether err is the edge's own deadline passing. The
@@ -273,8 +354,11 @@ func (bt *boundTool) stream(ctx context.Context, req *mcp.CallToolRequest, in pr
 	forwarded := false
 	var last json.RawMessage
 	var items []json.RawMessage
+	// One message serves the whole stream: each is forwarded or marshalled
+	// before the next is read, and receiving resets it.
+	out := bt.responses.Get().(proto.Message)
+	defer recycle(&bt.responses, out)
 	for {
-		out := bt.tool.NewResponse()
 		if err := cs.RecvMsg(out); err != nil {
 			if errors.Is(err, io.EOF) {
 				break
@@ -285,7 +369,7 @@ func (bt *boundTool) stream(ctx context.Context, req *mcp.CallToolRequest, in pr
 			forwarded = true
 			continue
 		}
-		js, err := marshalOpts.Marshal(out)
+		js, err := bt.marshal(out)
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,11 @@
 // structuredContent and text. A gRPC status becomes an isError result or a
 // JSON-RPC error through one table, in errors.go.
 //
+// Arguments and results of flat messages (scalar fields only) skip
+// protojson's reflection: they go through the binary wire form, with the
+// same JSON on both sides (transcode.go); other messages, and inputs the fast
+// path does not handle exactly, use protojson.
+//
 // The bridge knows nothing of HTTP or sessions: the edge gives it the call's
 // context already tied to whatever can cancel it.
 package bridge

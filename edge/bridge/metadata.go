@@ -32,8 +32,8 @@ func outgoing(ctx context.Context, req *mcp.CallToolRequest) (context.Context, s
 			ts, _ = m["tracestate"].(string)
 		}
 	}
-	id := observe.RequestID(hdrID)
-	kv := []string{observe.MDRequestID, id, observe.MDTraceparent, observe.Traceparent(tp)}
+	id, traceparent := observe.IDs(hdrID, tp)
+	kv := []string{observe.MDRequestID, id, observe.MDTraceparent, traceparent}
 	if ts != "" && tp != "" {
 		kv = append(kv, observe.MDTracestate, ts)
 	}

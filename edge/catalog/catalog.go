@@ -152,7 +152,8 @@ func newTool(md protoreflect.MethodDescriptor, opt *mcpv1.ToolOptions) (*Tool, e
 	t.Events = events(md.Output())
 
 	var validatorSchema json.RawMessage
-	if t.InputSchema, validatorSchema, err = inputSchema(md.Input()); err != nil {
+	var vs *schema
+	if t.InputSchema, validatorSchema, vs, err = inputSchema(md.Input()); err != nil {
 		return nil, err
 	}
 	if t.OutputSchema, err = outputSchema(md.Output(), t.Events, t.Kind != Unary && t.StreamMode == StreamCollect); err != nil {
@@ -161,6 +162,7 @@ func newTool(md protoreflect.MethodDescriptor, opt *mcpv1.ToolOptions) (*Tool, e
 	if t.validator, err = compileValidator(t.Name, validatorSchema); err != nil {
 		return nil, err
 	}
+	t.fast = compileFast(vs)
 	t.newIn = messageFactory(md.Input())
 	t.newOut = messageFactory(md.Output())
 	return t, nil

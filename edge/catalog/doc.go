@@ -13,6 +13,10 @@
 //     protovalidate rules turned into schema keywords where they map;
 //   - a compiled validator behind [Tool.ValidateArgs], which reports every way
 //     a call's arguments break the input schema, each at its JSON pointer.
+//     Valid arguments take a fast path, one pass over the JSON without
+//     allocating, which accepts only what the schema validator accepts and
+//     leaves everything else to it (fastvalidate.go), so that the answer
+//     and its wording are the schema validator's.
 //
 // # Schema shape
 //

@@ -138,20 +138,22 @@ type generator struct {
 }
 
 // inputSchema is the schema of a request message, a strict JSON object,
-// and the same schema in the form the edge's validator compiles.
-func inputSchema(md protoreflect.MessageDescriptor) (public, validator json.RawMessage, err error) {
+// and the same schema in the form the edge's validator compiles, encoded and
+// as built.
+func inputSchema(md protoreflect.MessageDescriptor) (public, validator json.RawMessage, vs *schema, err error) {
 	g := &generator{recursive: recursiveMessages(md), defs: map[string]*schema{}}
 	root := g.root(md, nil)
 	if root.Type != "object" {
-		return nil, nil, fmt.Errorf("request %s maps to JSON %v, and tool arguments must be an object", md.FullName(), typeName(root))
+		return nil, nil, nil, fmt.Errorf("request %s maps to JSON %v, and tool arguments must be an object", md.FullName(), typeName(root))
 	}
 	if public, err = g.finish(root); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if validator, err = marshal(forValidator(root)); err != nil {
-		return nil, nil, fmt.Errorf("encoding schema: %w", err)
+	vs = forValidator(root)
+	if validator, err = marshal(vs); err != nil {
+		return nil, nil, nil, fmt.Errorf("encoding schema: %w", err)
 	}
-	return public, validator, nil
+	return public, validator, vs, nil
 }
 
 // outputSchema is the schema of a tool result built from response messages

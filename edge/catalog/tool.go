@@ -81,8 +81,11 @@ type Tool struct {
 	InputSchema, OutputSchema json.RawMessage
 
 	validator argsValidator
-	newIn     func() proto.Message
-	newOut    func() proto.Message
+	// fast, when set, accepts the arguments validator certainly accepts,
+	// without allocating (see fastvalidate.go).
+	fast   *fastValidator
+	newIn  func() proto.Message
+	newOut func() proto.Message
 }
 
 // NewRequest returns an empty request message: the generated Go type when it

@@ -22,6 +22,16 @@ import (
 // is one violation at the root. A tool not built by [New] has no validator
 // and only its JSON is checked.
 func (t *Tool) ValidateArgs(raw json.RawMessage) []Violation {
+	if t.fast != nil && t.fast.accepts(raw) {
+		return nil
+	}
+	return t.ValidateArgsSlow(raw)
+}
+
+// ValidateArgsSlow is [Tool.ValidateArgs] without its fast path: the schema
+// validator alone, which finds and words every violation. It returns what
+// ValidateArgs returns; it exists for benchmarks and tests.
+func (t *Tool) ValidateArgsSlow(raw json.RawMessage) []Violation {
 	var args any
 	if len(bytes.TrimSpace(raw)) == 0 {
 		args = map[string]any{}

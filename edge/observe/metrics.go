@@ -77,9 +77,16 @@ func (m *Metrics) Tool(name string) *ToolMetrics {
 // Start counts a call in flight; call the returned func with its outcome when
 // the call ends.
 func (tm *ToolMetrics) Start() (done func(outcome string)) {
-	tm.inFlight.Inc()
-	return func(outcome string) {
-		tm.inFlight.Dec()
-		tm.outcomes[outcome].Inc()
-	}
+	tm.Begin()
+	return tm.End
+}
+
+// Begin counts a call in flight, as Start does, without allocating a func;
+// call End with its outcome when the call ends.
+func (tm *ToolMetrics) Begin() { tm.inFlight.Inc() }
+
+// End counts a call begun with Begin as finished with outcome.
+func (tm *ToolMetrics) End(outcome string) {
+	tm.inFlight.Dec()
+	tm.outcomes[outcome].Inc()
 }
