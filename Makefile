@@ -27,6 +27,10 @@ build: ## Build every binary into bin/
 test: ## Run every test: Go (race) and the TypeScript client interop test
 	./scripts/test.sh
 
+.PHONY: bench
+bench: ## Compare toolwire with the reference MCP servers and rewrite BENCHMARKS.md's table (~5 min)
+	./scripts/bench.sh
+
 .PHONY: demo
 demo: ## Run the demo stack in one process
 	go run ./cmd/toolwire demo

@@ -17,8 +17,10 @@ type Service struct {
 	echov1.UnimplementedEchoServiceServer
 }
 
-// Register registers a [Service] on s.
+// Register registers a [Service] on s. It also registers the
+// [SleepCancelledMetric] gauge on prometheus.DefaultRegisterer, once.
 func Register(s grpc.ServiceRegistrar) {
+	sleepCancelledAt()
 	echov1.RegisterEchoServiceServer(s, &Service{})
 }
 
@@ -67,7 +69,8 @@ func (*Service) Stream(req *echov1.StreamRequest, stream grpc.ServerStreamingSer
 }
 
 // Sleep waits ms milliseconds and reports how long it waited. It returns at
-// once when the call ends, with codes.Canceled or codes.DeadlineExceeded.
+// once when the call ends, with codes.Canceled or codes.DeadlineExceeded,
+// and records when that happened in the [SleepCancelledMetric] gauge.
 func (*Service) Sleep(ctx context.Context, req *echov1.SleepRequest) (*echov1.SleepResponse, error) {
 	start := time.Now()
 	timer := time.NewTimer(time.Duration(req.GetMs()) * time.Millisecond)
@@ -76,6 +79,7 @@ func (*Service) Sleep(ctx context.Context, req *echov1.SleepRequest) (*echov1.Sl
 	case <-timer.C:
 		return &echov1.SleepResponse{SleptMs: uint32(time.Since(start).Milliseconds())}, nil
 	case <-ctx.Done():
+		sleepCancelledAt().Set(unixSeconds(time.Now()))
 		return nil, server.ContextError(ctx)
 	}
 }

@@ -1,0 +1,4 @@
+package echo
+
+// RegisterGauge exposes registerGauge to the external tests.
+var RegisterGauge = registerGauge
