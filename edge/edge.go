@@ -69,26 +69,26 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 	if o.SessionTimeout == 0 {
 		o.SessionTimeout = 30 * time.Minute
 	}
+	e := &Edge{
+		posts:  newPostRegistry(),
+		guard:  NewGuard(o.AllowedHosts, o.AllowedOrigins),
+		logger: o.Logger,
+	}
 	b, err := bridge.New(cat, resolve, &bridge.Options{
 		DefaultTimeout: o.DefaultTimeout,
 		MaxTimeout:     o.MaxTimeout,
 		Metrics:        o.Metrics,
 		Logger:         o.Logger,
+		Barrier:        e.barrier,
 	})
 	if err != nil {
 		return nil, err
-	}
-	e := &Edge{
-		posts:  newPostRegistry(),
-		guard:  NewGuard(o.AllowedHosts, o.AllowedOrigins),
-		logger: o.Logger,
 	}
 	sdkLogger := slog.New(quietHandler{o.Logger.Handler(), slog.LevelWarn})
 	e.server = mcp.NewServer(&mcp.Implementation{Name: o.Name, Title: "toolwire edge", Version: o.Version}, &mcp.ServerOptions{
 		Logger:   sdkLogger,
 		HasTools: true,
 	})
-	b.SetBarrier(e.barrier)
 	e.server.AddReceivingMiddleware(e.linkCancellation)
 	b.Add(e.server)
 

@@ -136,14 +136,6 @@ func New(cat *catalog.Catalog, resolve Resolver, opts *Options) (*Bridge, error)
 	return b, nil
 }
 
-// SetBarrier sets [Options.Barrier] after construction, for an owner that
-// needs the bridge built first. Call it before serving.
-func (b *Bridge) SetBarrier(f func(ctx context.Context, req *mcp.CallToolRequest)) {
-	for _, bt := range b.tools {
-		bt.barrier = f
-	}
-}
-
 // Add registers every tool on s.
 func (b *Bridge) Add(s *mcp.Server) {
 	for _, bt := range b.tools {

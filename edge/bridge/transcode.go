@@ -26,6 +26,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/toolwire/toolwire/edge/internal/jsonlex"
+
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -288,16 +290,7 @@ type jscan struct {
 	i int
 }
 
-func (s *jscan) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
+func (s *jscan) ws() { s.i = jsonlex.SkipWS(s.b, s.i) }
 
 func (s *jscan) eat(c byte) bool {
 	if s.i < len(s.b) && s.b[s.i] == c {
@@ -308,7 +301,7 @@ func (s *jscan) eat(c byte) bool {
 }
 
 func (s *jscan) literal(lit string) bool {
-	if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
+	if jsonlex.HasLiteral(s.b, s.i, lit) {
 		s.i += len(lit)
 		return true
 	}
@@ -390,7 +383,7 @@ func (s *jscan) stringLen() (int, bool) {
 				i += 2
 				n++
 			case 'u':
-				r, ok := hex4(b, i+2)
+				r, ok := jsonlex.Hex4(b, i+2)
 				if !ok {
 					return 0, false
 				}
@@ -399,7 +392,7 @@ func (s *jscan) stringLen() (int, bool) {
 					if i+1 >= len(b) || b[i] != '\\' || b[i+1] != 'u' {
 						return 0, false
 					}
-					r2, ok := hex4(b, i+2)
+					r2, ok := jsonlex.Hex4(b, i+2)
 					if r = utf16.DecodeRune(r, r2); !ok || r == utf8.RuneError {
 						return 0, false
 					}
@@ -440,10 +433,10 @@ func (s *jscan) appendString(w []byte) ([]byte, bool) {
 		}
 		switch c := b[i+1]; c {
 		case 'u':
-			r, _ := hex4(b, i+2)
+			r, _ := jsonlex.Hex4(b, i+2)
 			i += 6
 			if utf16.IsSurrogate(r) {
-				r2, _ := hex4(b, i+2)
+				r2, _ := jsonlex.Hex4(b, i+2)
 				r = utf16.DecodeRune(r, r2)
 				i += 6
 			}
@@ -456,27 +449,6 @@ func (s *jscan) appendString(w []byte) ([]byte, bool) {
 }
 
 var unescape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
-
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[i : i+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
-}
 
 // flatValue is one field read from the wire.
 type flatValue struct {

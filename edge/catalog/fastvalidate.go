@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/toolwire/toolwire/edge/internal/jsonlex"
 )
 
 // JSON types as a bit set, for "type".
@@ -359,16 +361,7 @@ type scanner struct {
 	i int
 }
 
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
+func (s *scanner) ws() { s.i = jsonlex.SkipWS(s.b, s.i) }
 
 func (s *scanner) value(n *fastNode, depth int) bool {
 	if n != nil && n.unsupported {
@@ -420,7 +413,7 @@ func (n *fastNode) text(tok string) bool {
 }
 
 func (s *scanner) literal(lit string) bool {
-	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+	if !jsonlex.HasLiteral(s.b, s.i, lit) {
 		return false
 	}
 	s.i += len(lit)
@@ -597,13 +590,13 @@ func (s *scanner) scanStringCount() (raw []byte, escaped bool, runes int, ok boo
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				s.i += 2
 			case 'u':
-				r, ok := hex4(b, s.i+2)
+				r, ok := jsonlex.Hex4(b, s.i+2)
 				if !ok {
 					return nil, false, 0, false
 				}
 				s.i += 6
 				if utf16.IsSurrogate(r) && s.i+1 < len(b) && b[s.i] == '\\' && b[s.i+1] == 'u' {
-					if r2, ok := hex4(b, s.i+2); ok && utf16.DecodeRune(r, r2) != utf8.RuneError {
+					if r2, ok := jsonlex.Hex4(b, s.i+2); ok && utf16.DecodeRune(r, r2) != utf8.RuneError {
 						s.i += 6
 					}
 				}
@@ -624,27 +617,6 @@ func (s *scanner) scanStringCount() (raw []byte, escaped bool, runes int, ok boo
 		}
 	}
 	return nil, false, 0, false
-}
-
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[i : i+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 // number scans a number and checks it against n.
