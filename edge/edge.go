@@ -34,6 +34,10 @@ type Options struct {
 	// AllowedOrigins are the browser origins (scheme://host[:port]) accepted
 	// besides loopback ones; see [Guard].
 	AllowedOrigins []string
+	// SDKOnly turns the fast path off (fastpath.go): every request is
+	// served by the SDK. It is for comparisons, and a switch should the
+	// fast path ever be at fault.
+	SDKOnly bool
 }
 
 // Edge serves a catalog of tools over MCP.
@@ -43,6 +47,8 @@ type Edge struct {
 	stateless http.Handler
 	sse       http.Handler
 	posts     *postRegistry
+	sessions  *sessionTable
+	fast      *fastPath
 	// parents maps sessions the edge opened itself (SSE, stdio) to the
 	// context whose end cancels their calls.
 	parents sync.Map
@@ -70,9 +76,10 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		o.SessionTimeout = 30 * time.Minute
 	}
 	e := &Edge{
-		posts:  newPostRegistry(),
-		guard:  NewGuard(o.AllowedHosts, o.AllowedOrigins),
-		logger: o.Logger,
+		posts:    newPostRegistry(),
+		sessions: newSessionTable(o.SessionTimeout),
+		guard:    NewGuard(o.AllowedHosts, o.AllowedOrigins),
+		logger:   o.Logger,
 	}
 	b, err := bridge.New(cat, resolve, &bridge.Options{
 		DefaultTimeout: o.DefaultTimeout,
@@ -89,20 +96,30 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		Logger:   sdkLogger,
 		HasTools: true,
 	})
-	e.server.AddReceivingMiddleware(e.linkCancellation)
+	e.server.AddReceivingMiddleware(e.linkCancellation, e.trackSessions)
 	b.Add(e.server)
+	names := make([]string, 0, len(cat.Tools()))
+	for _, t := range cat.Tools() {
+		names = append(names, t.Name)
+	}
+	if !o.SDKOnly {
+		e.fast = newFastPath(b, names, o.Name, "toolwire edge", o.Version)
+	}
 
 	getServer := func(*http.Request) *mcp.Server { return e.server }
-	// The SDK's own localhost check stays on; Guard adds the Origin check and
-	// the Host allowlist for non-loopback deployments.
+	// Guard is the one Host and Origin check, for both paths (the fast path
+	// never reaches the SDK's), so the SDK's localhost check is off: it would
+	// refuse the allowed hosts of a deployment behind a proxy on loopback.
+	// Sessions expire in the edge's table (sessions.go), not in the SDK.
 	e.stateful = mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
-		Logger:         sdkLogger,
-		SessionTimeout: o.SessionTimeout,
+		Logger:                     sdkLogger,
+		DisableLocalhostProtection: true,
 	})
 	e.stateless = mcp.NewStreamableHTTPHandler(getServer, &mcp.StreamableHTTPOptions{
 		Logger:                       sdkLogger,
 		Stateless:                    true,
 		PropagateRequestCancellation: true,
+		DisableLocalhostProtection:   true,
 	})
 	e.sse = newSSEHandler(e.server, &e.parents)
 	return e, nil

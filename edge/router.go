@@ -12,7 +12,8 @@ const (
 	firstSessionlessVersion = "2026-07-28"
 )
 
-// serveStreamable routes each /mcp request to the handler of its era.
+// serveStreamable routes each /mcp request to the handler of its era, or
+// answers it on the fast path (fastpath.go).
 //
 // The SDK serves either sessions (2025-03-26 to 2025-11-25) or sessionless
 // requests (2026-07-28) per handler, never both, so one URL needs a router.
@@ -20,16 +21,57 @@ const (
 func (e *Edge) serveStreamable(w http.ResponseWriter, r *http.Request) {
 	dw := dropResponseWriter{w}
 	if r.Method == http.MethodPost && r.Header.Get(headerProtocolVersion) >= firstSessionlessVersion {
+		if e.fast != nil && e.fast.serveSessionless(w, r) {
+			return
+		}
 		// The SDK ties the handler to the request (PropagateRequestCancellation).
 		e.stateless.ServeHTTP(dw, r)
 		return
 	}
-	if r.Method == http.MethodPost && r.Header.Get(headerSessionID) != "" {
+	var s *liveSession
+	if id := r.Header.Get(headerSessionID); id != "" {
+		// Every request that names a live session keeps it from expiring.
+		if s = e.sessions.acquire(id); s != nil {
+			defer s.release()
+		}
+	}
+	switch {
+	case r.Method == http.MethodPost && s != nil:
+		if e.fast != nil && e.fast.serveSession(w, r, s) {
+			return
+		}
 		// A session's calls run on the session's context, not the POST's;
 		// tag the POST so that the call can be tied to it (see linkCancellation).
 		defer e.posts.track(r)()
+	case r.Method == http.MethodDelete && s != nil:
+		sw := &statusWriter{ResponseWriter: w}
+		e.stateful.ServeHTTP(sw, r)
+		if sw.status/100 == 2 {
+			s.close()
+		}
+		return
 	}
 	e.stateful.ServeHTTP(dw, r)
+}
+
+// statusWriter records the status of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 // serveSSE serves the legacy HTTP+SSE transport: GET opens the event stream

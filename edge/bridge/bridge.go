@@ -193,56 +193,135 @@ var (
 	emptyArgs     = json.RawMessage("{}")
 )
 
+// Call is one tools/call as a transport hands it to the bridge: the SDK's
+// handler builds one from its request, the edge's fast path from the raw
+// body (see edge/fastpath.go).
+type Call struct {
+	// Args are the call's JSON arguments; empty or null means {}.
+	Args json.RawMessage
+	// Timeout is the client's deadline hint (_meta MetaTimeoutMs); zero
+	// means none.
+	Timeout time.Duration
+	// Trace context and request id, as the client sent them: in _meta
+	// (MetaTraceparent set) and in HTTP headers. See outgoing.
+	MetaTraceparent, MetaTracestate    string
+	HeaderRequestID, HeaderTraceparent string
+	HeaderTracestate                   string
+}
+
+// Answer is how a call ended. Exactly one of these holds: Payload is set
+// (success), Result is set (a tool failure, an isError result), Err is set
+// (a JSON-RPC error), or Dropped (the client cancelled or went away: nothing
+// may be sent).
+type Answer struct {
+	// Payload is the structured result of a successful call, as JSON.
+	Payload json.RawMessage
+	// RequestID is the id the call carried to the backend.
+	RequestID string
+	Result    *mcp.CallToolResult
+	Err       error
+	Dropped   bool
+}
+
+// Unary is a unary tool, callable without the SDK: the edge's fast path
+// answers such calls itself.
+type Unary struct{ bt *boundTool }
+
+// Unary returns the unary tool called name, if there is one.
+func (b *Bridge) Unary(name string) (Unary, bool) {
+	for _, bt := range b.tools {
+		if bt.tool.Name == name && bt.tool.Kind == catalog.Unary {
+			return Unary{bt}, true
+		}
+	}
+	return Unary{}, false
+}
+
+// Call runs c. The call ends when ctx does.
+func (u Unary) Call(ctx context.Context, c *Call) Answer { return u.bt.call(ctx, c, nil) }
+
 // handle is the tool's mcp.ToolHandler.
-func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	c := Call{Args: req.Params.Arguments}
+	if m := req.Params.Meta; m != nil {
+		c.Timeout, _ = timeoutHint(m)
+		if v, ok := m["traceparent"].(string); ok {
+			c.MetaTraceparent = v
+			c.MetaTracestate, _ = m["tracestate"].(string)
+		}
+	}
+	if req.Extra != nil && req.Extra.Header != nil {
+		h := req.Extra.Header
+		c.HeaderRequestID = h.Get("X-Request-Id")
+		c.HeaderTraceparent = h.Get("Traceparent")
+		c.HeaderTracestate = h.Get("Tracestate")
+	}
+	a := bt.call(ctx, &c, req)
+	switch {
+	case a.Dropped:
+		return toolError(dropMarker), nil
+	case a.Err != nil:
+		return nil, a.Err
+	case a.Result != nil:
+		return a.Result, nil
+	}
+	return okResult(a.RequestID, a.Payload), nil
+}
+
+// call runs one call; req is the SDK's request, which streaming tools need
+// to send events, and nil on the fast path (unary tools only).
+func (bt *boundTool) call(ctx context.Context, c *Call, req *mcp.CallToolRequest) (a Answer) {
 	bt.metrics.Begin()
 	outcome := observe.OutcomeOK
 	defer func() { bt.metrics.End(outcome) }()
 
-	in, invalid := bt.request(req.Params.Arguments)
+	in, invalid := bt.request(c.Args)
 	if invalid != nil {
 		outcome = observe.OutcomeInvalidArgs
-		return invalid, nil
+		return Answer{Result: invalid}
 	}
 
-	timeout := bt.deadline(req.Params.Meta)
+	timeout := bt.deadline(c.Timeout)
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	callCtx, requestID := outgoing(callCtx, req)
+	callCtx, a.RequestID = outgoing(callCtx, c)
 
-	var payload json.RawMessage
+	var err error
 	switch bt.tool.Kind {
 	case catalog.Unary:
 		out := bt.responses.Get().(proto.Message)
 		if err = bt.conn.Invoke(callCtx, bt.tool.FullMethod, in, out); err == nil {
-			payload, err = bt.marshal(out)
+			a.Payload, err = bt.marshal(out)
 		}
 		recycle(&bt.responses, out)
 	default:
-		payload, err = bt.stream(callCtx, req, in)
+		a.Payload, err = bt.stream(callCtx, req, in)
 	}
 	// gRPC has encoded the request (and the in-process invoker copied it).
 	recycle(&bt.requests, in)
-	if err != nil {
-		switch {
-		case ctx.Err() != nil:
-			// The client cancelled or went away: nobody is there to answer.
-			outcome = observe.OutcomeCancelled
-			return toolError(dropMarker), nil
-		case ourDeadline(callCtx, err):
-			outcome = observe.OutcomeDeadline
-			return toolError(fmt.Sprintf("%s: deadline exceeded after %s (the deadline is the smallest of the tool's default %s, the client's %s hint and the edge maximum)",
-				bt.tool.Name, timeout, bt.defaultTimeout, MetaTimeoutMs)), nil
-		}
-		st, ok := status.FromError(err)
-		if !ok {
-			bt.logger.Error("tool call failed", "tool", bt.tool.Name, "request_id", requestID, "error", err)
-			st = status.New(status.Code(err), "internal error")
-		}
-		res, err, outcome = fromStatus(bt.tool.Name, st)
-		return res, err
+	if err == nil {
+		return a
 	}
-	return okResult(requestID, payload), nil
+	a.Payload = nil
+	switch {
+	case ctx.Err() != nil:
+		// The client cancelled or went away: nobody is there to answer.
+		outcome = observe.OutcomeCancelled
+		a.Dropped = true
+		return a
+	case ourDeadline(callCtx, err):
+		outcome = observe.OutcomeDeadline
+		a.Result = toolError(fmt.Sprintf("%s: deadline exceeded after %s (the deadline is the smallest of the tool's default %s, the client's %s hint and the edge maximum)",
+			bt.tool.Name, timeout, bt.defaultTimeout, MetaTimeoutMs))
+		return a
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		bt.logger.Error("tool call failed", "tool", bt.tool.Name, "request_id", a.RequestID, "error", err)
+		st = status.New(status.Code(err), "internal error")
+	}
+	a.Result, a.Err, outcome = fromStatus(bt.tool.Name, st)
+	return a
 }
 
 // request checks the call's JSON arguments against the input schema and

@@ -408,7 +408,7 @@ func BenchmarkOwnCodeParts(b *testing.B) {
 	})
 	b.Run("backend", func(b *testing.B) {
 		conn := benchBackend().Invoker()
-		ctx, _ := outgoing(context.Background(), benchRequest())
+		ctx, _ := outgoing(context.Background(), &Call{})
 		in := &echov1.EchoRequest{Text: "hello, world"}
 		out := &echov1.EchoResponse{}
 		b.ReportAllocs()
@@ -419,11 +419,11 @@ func BenchmarkOwnCodeParts(b *testing.B) {
 		}
 	})
 	b.Run("metadata", func(b *testing.B) {
-		req := benchRequest()
+		c := &Call{}
 		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {
-			outgoing(ctx, req)
+			outgoing(ctx, c)
 		}
 	})
 }

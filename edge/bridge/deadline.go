@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"math"
 	"strconv"
 	"time"
 
@@ -12,34 +13,39 @@ import (
 const MetaTimeoutMs = "io.github.toolwire/timeoutMs"
 
 // deadline is the smallest of the tool's default (itself capped by the tool's
-// maximum), the client's hint, and the edge's maximum. A client can shorten a
-// call, never lengthen it.
-func (bt *boundTool) deadline(meta mcp.Meta) time.Duration {
-	d := bt.defaultTimeout
-	if hint, ok := timeoutHint(meta); ok && hint < d {
-		d = hint
+// maximum), the client's hint (zero: none), and the edge's maximum. A client
+// can shorten a call, never lengthen it.
+func (bt *boundTool) deadline(hint time.Duration) time.Duration {
+	if hint > 0 && hint < bt.defaultTimeout {
+		return hint
 	}
-	return d
+	return bt.defaultTimeout
 }
 
+// timeoutHint reads the client's hint from a decoded _meta.
 func timeoutHint(meta mcp.Meta) (time.Duration, bool) {
-	if meta == nil {
-		return 0, false
-	}
-	var ms float64
 	switch v := meta[MetaTimeoutMs].(type) {
 	case float64:
-		ms = v
+		return TimeoutHintMs(v)
 	case string:
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return 0, false
-		}
-		ms = f
-	default:
+		return TimeoutHintString(v)
+	}
+	return 0, false
+}
+
+// TimeoutHintString reads a hint given as a decimal string.
+func TimeoutHintString(v string) (time.Duration, bool) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
 		return 0, false
 	}
-	if ms <= 0 {
+	return TimeoutHintMs(f)
+}
+
+// TimeoutHintMs reads a hint given as a number of milliseconds; zero,
+// negative and absurd values are no hint.
+func TimeoutHintMs(ms float64) (time.Duration, bool) {
+	if !(ms > 0) || ms > float64(math.MaxInt64/int64(time.Millisecond)) {
 		return 0, false
 	}
 	return time.Duration(ms * float64(time.Millisecond)), true

@@ -20,9 +20,12 @@ func TestDeadline(t *testing.T) {
 		{"longer hint cannot extend", mcp.Meta{MetaTimeoutMs: float64(3_600_000)}, 30 * time.Second},
 		{"zero hint ignored", mcp.Meta{MetaTimeoutMs: float64(0)}, 30 * time.Second},
 		{"garbage ignored", mcp.Meta{MetaTimeoutMs: "soon"}, 30 * time.Second},
+		{"negative ignored", mcp.Meta{MetaTimeoutMs: float64(-5)}, 30 * time.Second},
+		{"overflowing ignored", mcp.Meta{MetaTimeoutMs: 1e300}, 30 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := bt.deadline(tc.meta); got != tc.want {
+			hint, _ := timeoutHint(tc.meta)
+			if got := bt.deadline(hint); got != tc.want {
 				t.Errorf("deadline = %v, want %v", got, tc.want)
 			}
 		})

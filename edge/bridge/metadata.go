@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/toolwire/toolwire/edge/observe"
@@ -18,21 +17,12 @@ const MetaRequestID = "io.github.toolwire/requestId"
 //   - x-request-id: the client's X-Request-Id header when well formed, else new;
 //   - traceparent/tracestate: from _meta (reserved for W3C trace context since
 //     2026-07-28), else from the HTTP headers, else a new trace.
-func outgoing(ctx context.Context, req *mcp.CallToolRequest) (context.Context, string) {
-	var hdrID, hdrTP, hdrTS string
-	if req.Extra != nil && req.Extra.Header != nil {
-		hdrID = req.Extra.Header.Get("X-Request-Id")
-		hdrTP = req.Extra.Header.Get("Traceparent")
-		hdrTS = req.Extra.Header.Get("Tracestate")
+func outgoing(ctx context.Context, c *Call) (context.Context, string) {
+	tp, ts := c.HeaderTraceparent, c.HeaderTracestate
+	if c.MetaTraceparent != "" {
+		tp, ts = c.MetaTraceparent, c.MetaTracestate
 	}
-	tp, ts := hdrTP, hdrTS
-	if m := req.Params.Meta; m != nil {
-		if v, ok := m["traceparent"].(string); ok {
-			tp = v
-			ts, _ = m["tracestate"].(string)
-		}
-	}
-	id, traceparent := observe.IDs(hdrID, tp)
+	id, traceparent := observe.IDs(c.HeaderRequestID, tp)
 	kv := []string{observe.MDRequestID, id, observe.MDTraceparent, traceparent}
 	if ts != "" && tp != "" {
 		kv = append(kv, observe.MDTracestate, ts)

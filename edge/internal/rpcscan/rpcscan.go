@@ -1,0 +1,252 @@
+// Package rpcscan reads the few JSON-RPC messages the edge answers without
+// the SDK (see edge/fastpath.go), and only those: it reports anything else,
+// or anything unusual about them, as not understood, and the edge hands the
+// body to the SDK as it came.
+//
+// It validates and walks the body with gjson, which finds values in place
+// without building a tree; the SDK's decoder allocates a 32 KiB buffer per
+// message (see MCP-NOTES.md), which is the cost the fast path avoids.
+package rpcscan
+
+import (
+	"strconv"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// Message is what Scan found. Its strings point into the scanned body.
+type Message struct {
+	// ID is the request id as raw JSON: a string, or an integer without
+	// fraction or exponent. Empty for a notification.
+	ID string
+	// Method is the JSON-RPC method.
+	Method string
+
+	// Name and Args are a tools/call's tool name and raw arguments (empty
+	// when absent).
+	Name, Args string
+	// Meta is a request's _meta, as far as the edge uses it.
+	Meta Meta
+
+	// CancelID is notifications/cancelled's requestId, as raw JSON like ID.
+	CancelID string
+}
+
+// Meta holds the _meta members the edge reads.
+type Meta struct {
+	// TimeoutMs is io.github.toolwire/timeoutMs, as a number (TimeoutNum) or
+	// a string (TimeoutStr).
+	TimeoutNum    float64
+	HasTimeoutNum bool
+	TimeoutStr    string
+
+	// Traceparent and Tracestate are W3C trace context; HasTraceparent says
+	// whether a traceparent string was present.
+	Traceparent, Tracestate string
+	HasTraceparent          bool
+
+	// ProtocolVersion is io.modelcontextprotocol/protocolVersion, empty when
+	// absent.
+	ProtocolVersion string
+	// ClientOK says that the 2026-07-28 client members are there and of the
+	// shapes the SDK accepts: clientCapabilities an object of objects, and
+	// clientInfo absent or an object whose known members are strings.
+	ClientOK bool
+}
+
+// The _meta keys read here.
+const (
+	keyTimeoutMs          = "io.github.toolwire/timeoutMs"
+	keyProtocolVersion    = "io.modelcontextprotocol/protocolVersion"
+	keyClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+	keyClientInfo         = "io.modelcontextprotocol/clientInfo"
+)
+
+// Scan reads body as one JSON-RPC message of a method the edge may answer
+// itself: tools/call or notifications/cancelled. It reports false for
+// anything else, including invalid JSON, batches, duplicate or unknown
+// members, and ids the edge would not echo exactly.
+func Scan(body []byte, m *Message) bool {
+	*m = Message{}
+	if len(body) == 0 || !gjson.ValidBytes(body) {
+		return false
+	}
+	root := gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body)))
+	if !root.IsObject() {
+		return false
+	}
+	var params gjson.Result
+	var seen uint8
+	ok := true
+	root.ForEach(func(k, v gjson.Result) bool {
+		var bit uint8
+		switch k.Str {
+		case "jsonrpc":
+			bit = 1
+			ok = v.Type == gjson.String && v.Str == "2.0"
+		case "id":
+			bit = 2
+			ok = plainID(v)
+			m.ID = v.Raw
+		case "method":
+			bit = 4
+			ok = v.Type == gjson.String
+			m.Method = v.Str
+		case "params":
+			bit = 8
+			params = v
+		default:
+			ok = false
+		}
+		ok = ok && seen&bit == 0
+		seen |= bit
+		return ok
+	})
+	if !ok || seen&5 != 5 {
+		return false
+	}
+	switch m.Method {
+	case "tools/call":
+		return m.ID != "" && params.IsObject() && m.scanCall(params)
+	case "notifications/cancelled":
+		return m.ID == "" && params.IsObject() && m.scanCancelled(params)
+	}
+	return false
+}
+
+// plainID reports whether v is an id the edge echoes byte for byte as the
+// SDK would re-encode it: a string, or an integer that fits an int64.
+func plainID(v gjson.Result) bool {
+	switch v.Type {
+	case gjson.String:
+		return true
+	case gjson.Number:
+		_, err := strconv.ParseInt(v.Raw, 10, 64)
+		return err == nil
+	}
+	return false
+}
+
+func (m *Message) scanCall(params gjson.Result) bool {
+	var seen uint8
+	ok := true
+	var meta gjson.Result
+	params.ForEach(func(k, v gjson.Result) bool {
+		var bit uint8
+		switch k.Str {
+		case "name":
+			bit = 1
+			ok = v.Type == gjson.String
+			m.Name = v.Str
+		case "arguments":
+			bit = 2
+			ok = v.IsObject() || v.Type == gjson.Null
+			m.Args = v.Raw
+		case "_meta":
+			bit = 4
+			ok = v.IsObject()
+			meta = v
+		default:
+			ok = false
+		}
+		ok = ok && seen&bit == 0
+		seen |= bit
+		return ok
+	})
+	if !ok || seen&1 == 0 || m.Name == "" {
+		return false
+	}
+	if seen&4 != 0 {
+		return m.Meta.scan(meta)
+	}
+	return true
+}
+
+func (mt *Meta) scan(meta gjson.Result) bool {
+	ok := true
+	caps, info := false, true
+	meta.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case keyTimeoutMs:
+			switch v.Type {
+			case gjson.Number:
+				mt.TimeoutNum, mt.HasTimeoutNum = v.Num, true
+			case gjson.String:
+				mt.TimeoutStr = v.Str
+			}
+		case "traceparent":
+			if v.Type == gjson.String {
+				mt.Traceparent, mt.HasTraceparent = v.Str, true
+			}
+		case "tracestate":
+			if v.Type == gjson.String {
+				mt.Tracestate = v.Str
+			}
+		case keyProtocolVersion:
+			// Anything but a string would be the SDK's to judge.
+			ok = v.Type == gjson.String && v.Str != ""
+			mt.ProtocolVersion = v.Str
+		case keyClientCapabilities:
+			caps = objectOfObjects(v)
+		case keyClientInfo:
+			info = implementation(v)
+		}
+		return ok
+	})
+	mt.ClientOK = caps && info
+	return ok
+}
+
+// objectOfObjects reports whether v is an object whose members are objects,
+// as client capabilities are.
+func objectOfObjects(v gjson.Result) bool {
+	if !v.IsObject() {
+		return false
+	}
+	ok := true
+	v.ForEach(func(_, c gjson.Result) bool {
+		ok = c.IsObject()
+		return ok
+	})
+	return ok
+}
+
+// implementation reports whether v is an object whose members that the
+// SDK's Implementation knows as strings are strings; icons, which it decodes
+// as a list of objects, are left to the SDK.
+func implementation(v gjson.Result) bool {
+	if !v.IsObject() {
+		return false
+	}
+	ok := true
+	v.ForEach(func(k, c gjson.Result) bool {
+		switch k.Str {
+		case "name", "title", "version", "websiteUrl", "description":
+			ok = c.Type == gjson.String
+		case "icons":
+			ok = false
+		}
+		return ok
+	})
+	return ok
+}
+
+func (m *Message) scanCancelled(params gjson.Result) bool {
+	ok := true
+	params.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "requestId":
+			ok = m.CancelID == "" && plainID(v)
+			m.CancelID = v.Raw
+		case "reason":
+			ok = v.Type == gjson.String
+		case "_meta":
+			ok = v.IsObject()
+		default:
+			ok = false
+		}
+		return ok
+	})
+	return ok && m.CancelID != ""
+}
