@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/toolwire/toolwire/edge/bridge"
@@ -15,9 +16,11 @@ import (
 )
 
 // The fast path answers the hot request of Streamable HTTP itself: a POST
-// that carries one tools/call of a unary tool, on a live session or as a
-// 2026-07-28 request. It reads the body in place (rpcscan), calls the bridge
-// and writes one application/json response; the SDK is not involved.
+// that carries one tools/call of a unary or server-streaming tool, on a live
+// session or as a 2026-07-28 request. It reads the body in place (rpcscan),
+// calls the bridge and writes one application/json response, or, when the
+// call sends events, an event stream (fastpath_stream.go); the SDK is not
+// involved.
 //
 // Why: the SDK's JSON decoder allocates a 32 KiB buffer per message, several
 // times per call (MCP-NOTES.md), so an edge built on it spends about 230 µs
@@ -33,10 +36,12 @@ import (
 // ends when the client goes away, and notifications/cancelled for a fast
 // call is caught on its way in (serveSession) and cancels that context.
 type fastPath struct {
-	unary map[string]bridge.Unary
+	tools map[string]bridge.Tool
 	// serverInfo is _meta's io.modelcontextprotocol/serverInfo, as the SDK
 	// adds it to every 2026-07-28 result.
 	serverInfo json.RawMessage
+	// served counts the requests answered here, for tests.
+	served atomic.Uint64
 }
 
 const (
@@ -54,10 +59,10 @@ const (
 var fastSessionVersions = map[string]bool{"": true, "2025-03-26": true, "2025-06-18": true, "2025-11-25": true}
 
 func newFastPath(b *bridge.Bridge, names []string, name, title, version string) *fastPath {
-	f := &fastPath{unary: map[string]bridge.Unary{}}
+	f := &fastPath{tools: map[string]bridge.Tool{}}
 	for _, n := range names {
-		if u, ok := b.Unary(n); ok {
-			f.unary[n] = u
+		if t, ok := b.Tool(n); ok {
+			f.tools[n] = t
 		}
 	}
 	f.serverInfo, _ = json.Marshal(map[string]string{"name": name, "title": title, "version": version})
@@ -192,16 +197,20 @@ func (f *fastPath) serveSession(w http.ResponseWriter, r *http.Request, s *liveS
 			return false
 		}
 		putFastBuf(b)
+		f.served.Add(1)
 		w.WriteHeader(http.StatusAccepted)
 		return true
+	case "logging/setLevel":
+		// The SDK answers it; the fast path's streams need the level too.
+		if lv, ok := logLevels[m.Level]; ok {
+			s.logLevel.Store(int32(lv))
+		}
 	case "tools/call":
-		u, ok := f.unary[m.Name]
+		t, ok := f.tools[m.Name]
 		// A request that carries the 2026-07-28 _meta on a session is the
-		// SDK's to judge.
-		if !ok || m.Meta.ProtocolVersion != "" {
-			b.giveBack(r)
-			putFastBuf(b)
-			return false
+		// SDK's to judge, as is a progress token of another kind.
+		if !ok || m.Meta.ProtocolVersion != "" || m.Meta.BadProgressToken {
+			break
 		}
 		id := m.ID
 		ctx, cancel := context.WithCancel(r.Context())
@@ -211,9 +220,8 @@ func (f *fastPath) serveSession(w http.ResponseWriter, r *http.Request, s *liveS
 			putFastBuf(b)
 			return true
 		}
-		a := u.Call(ctx, f.call(r, m))
+		f.run(ctx, w, r, b, t, int(s.logLevel.Load()), bridge.ResultExtras{})
 		s.endCall(id)
-		f.answer(w, b, id, &a, bridge.ResultExtras{}, ctx)
 		cancel()
 		putFastBuf(b)
 		return true
@@ -244,21 +252,54 @@ func (f *fastPath) serveSessionless(w http.ResponseWriter, r *http.Request) bool
 	}
 	m := &b.msg
 	ok := rpcscan.Scan(b.body, m) && m.Method == "tools/call" && m.Name == h.Get("Mcp-Name") &&
-		m.Meta.ProtocolVersion == version && m.Meta.ClientOK
-	var u bridge.Unary
+		m.Meta.ProtocolVersion == version && m.Meta.ClientOK && !m.Meta.BadProgressToken
+	var t bridge.Tool
 	if ok {
-		u, ok = f.unary[m.Name]
+		t, ok = f.tools[m.Name]
+	}
+	level := noLogs
+	if ok && m.Meta.LogLevel != "" {
+		var lv int
+		lv, ok = logLevels[m.Meta.LogLevel]
+		level = lv
 	}
 	if !ok {
 		b.giveBack(r)
 		putFastBuf(b)
 		return false
 	}
-	ctx := r.Context()
-	a := u.Call(ctx, f.call(r, m))
-	f.answer(w, b, m.ID, &a, bridge.ResultExtras{MetaKey: metaServerInfo, MetaValue: f.serverInfo, Complete: true}, ctx)
+	f.run(r.Context(), w, r, b, t, level, bridge.ResultExtras{MetaKey: metaServerInfo, MetaValue: f.serverInfo, Complete: true})
 	putFastBuf(b)
 	return true
+}
+
+// run calls t for the tools/call in b and writes its answer.
+func (f *fastPath) run(ctx context.Context, w http.ResponseWriter, r *http.Request, b *fastBuf, t bridge.Tool, level int, x bridge.ResultExtras) {
+	f.served.Add(1)
+	m := &b.msg
+	if !t.Streams() {
+		a := t.Call(ctx, f.call(r, m), nil)
+		f.answer(w, b, m.ID, &a, x, ctx)
+		return
+	}
+	sink := newStreamSink(w, m.Meta.ProgressToken, level)
+	a := t.Call(ctx, f.call(r, m), sink)
+	if !sink.started() {
+		f.answer(w, b, m.ID, &a, x, ctx)
+		return
+	}
+	// The stream is open: the answer is its last event, unless the call was
+	// cancelled, when the stream just ends.
+	if a.Dropped || ctx.Err() != nil {
+		sink.finish(nil)
+		return
+	}
+	out, err := a.AppendJSONRPC(b.out[:0], unsafeBytes(m.ID), x)
+	if err != nil {
+		out = appendRPCError(b.out[:0], m.ID, -32603, "internal error: "+err.Error())
+	}
+	b.out = out
+	sink.finish(out)
 }
 
 // call is the bridge's view of the tools/call in m.
@@ -304,10 +345,21 @@ func (f *fastPath) answer(w http.ResponseWriter, b *fastBuf, id string, a *bridg
 
 // writeRPCError writes a JSON-RPC error response with HTTP status code.
 func writeRPCError(w http.ResponseWriter, code int, id string, rpcCode int64, msg string) {
-	m, _ := json.Marshal(msg)
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(code)
-	_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":`+id+`,"error":{"code":`+strconv.FormatInt(rpcCode, 10)+`,"message":`+string(m)+`}}`)
+	_, _ = w.Write(appendRPCError(nil, id, rpcCode, msg))
+}
+
+// appendRPCError appends a JSON-RPC error response to request id (raw JSON).
+func appendRPCError(dst []byte, id string, rpcCode int64, msg string) []byte {
+	m, _ := json.Marshal(msg)
+	dst = append(dst, `{"jsonrpc":"2.0","id":`...)
+	dst = append(dst, id...)
+	dst = append(dst, `,"error":{"code":`...)
+	dst = strconv.AppendInt(dst, rpcCode, 10)
+	dst = append(dst, `,"message":`...)
+	dst = append(dst, m...)
+	return append(dst, "}}"...)
 }
 
 func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,7 @@ import (
 type twin struct {
 	backend   *edgetest.Backend
 	fast, sdk string // /mcp URLs
+	fastEdge  *edge.Edge
 }
 
 func newTwin(t *testing.T, opts edge.Options) *twin {
@@ -45,6 +47,7 @@ func newTwin(t *testing.T, opts edge.Options) *twin {
 			tw.sdk = srv.URL + "/mcp"
 		} else {
 			tw.fast = srv.URL + "/mcp"
+			tw.fastEdge = e
 		}
 	}
 	return tw
@@ -54,13 +57,24 @@ func newTwin(t *testing.T, opts edge.Options) *twin {
 type rpc struct {
 	status      int
 	contentType string
-	// msg is the JSON-RPC message of the response, from a JSON body or the
-	// one SSE event; nil when there was none.
+	// msg is the JSON-RPC response, from a JSON body or the last SSE event;
+	// nil when there was none.
 	msg map[string]any
+	// notes are the notifications sent before it on the stream.
+	notes []map[string]any
 }
 
 func doPost(t *testing.T, url string, hdr map[string]string, body string) rpc {
 	t.Helper()
+	r, err := tryPost(url, hdr, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// tryPost is doPost for goroutines other than the test's.
+func tryPost(url string, hdr map[string]string, body string) (rpc, error) {
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
@@ -69,30 +83,38 @@ func doPost(t *testing.T, url string, hdr map[string]string, body string) rpc {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return rpc{}, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return rpc{}, err
 	}
 	out := rpc{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type")}
 	data := raw
 	if strings.HasPrefix(out.contentType, "text/event-stream") {
+		// The last event is the response; earlier ones are notifications.
 		data = nil
 		sc := bufio.NewScanner(strings.NewReader(string(raw)))
 		for sc.Scan() {
 			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
-				if data != nil {
-					t.Fatalf("more than one event: %s", raw)
+				var m map[string]any
+				if err := json.Unmarshal([]byte(d), &m); err != nil {
+					return out, fmt.Errorf("event %q: %v", d, err)
 				}
-				data = []byte(d)
+				if _, ok := m["method"]; ok {
+					out.notes = append(out.notes, m)
+				} else if data != nil {
+					return out, fmt.Errorf("more than one response: %s", raw)
+				} else {
+					data = []byte(d)
+				}
 			}
 		}
 	}
-	if len(data) > 0 && strings.HasPrefix(out.contentType, "application/json") || strings.HasPrefix(out.contentType, "text/event-stream") && data != nil {
+	if len(data) > 0 && (strings.HasPrefix(out.contentType, "application/json") || strings.HasPrefix(out.contentType, "text/event-stream")) {
 		if err := json.Unmarshal(data, &out.msg); err != nil {
-			t.Fatalf("response %q: %v", raw, err)
+			return out, fmt.Errorf("response %q: %v", raw, err)
 		}
 		// Request ids differ by design; the key must be there on success.
 		if res, ok := out.msg["result"].(map[string]any); ok {
@@ -103,7 +125,7 @@ func doPost(t *testing.T, url string, hdr map[string]string, body string) rpc {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // openSession initializes a 2025-11-25 session on url and returns its id.
@@ -169,13 +191,17 @@ func TestFastPathMatchesSDK(t *testing.T) {
 		{"deadline", session, `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":5000},"_meta":{"io.github.toolwire/timeoutMs":50}}}`, true, nil},
 		// Left to the SDK.
 		{"unknown tool", session, `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"nope","arguments":{}}}`, false, nil},
-		{"streaming tool", session, `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"stream","arguments":{"n":2}}}`, false, nil},
+		{"streaming tool", session, `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"stream","arguments":{"n":2}}}`, true, nil},
+		{"streaming tool with progress", session, `{"jsonrpc":"2.0","id":"s","method":"tools/call","params":{"name":"stream","arguments":{"n":5},"_meta":{"progressToken":"tok"}}}`, true, nil},
+		{"streaming tool, numeric token", session, `{"jsonrpc":"2.0","id":"s2","method":"tools/call","params":{"name":"stream","arguments":{"n":3},"_meta":{"progressToken":17}}}`, true, nil},
+		{"object progress token", session, `{"jsonrpc":"2.0","id":"s3","method":"tools/call","params":{"name":"stream","arguments":{"n":1},"_meta":{"progressToken":{}}}}`, false, nil},
 		{"float id", session, `{"jsonrpc":"2.0","id":1.5,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}`, false, nil},
 		{"duplicate member", session, `{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"echo","name":"echo","arguments":{"text":"hi"}}}`, false, nil},
 		{"unknown member", session, `{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},"task":{}}}`, false, nil},
 		{"other method", session, `{"jsonrpc":"2.0","id":12,"method":"tools/list"}`, false, nil},
 		{"2026 _meta on a session", session, `{"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},` + meta2026 + `}}`, false, nil},
 		{"sessionless ok", sessionless("echo"), `{"jsonrpc":"2.0","id":20,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},` + meta2026 + `}}`, true, nil},
+		{"sessionless stream", sessionless("stream"), `{"jsonrpc":"2.0","id":26,"method":"tools/call","params":{"name":"stream","arguments":{"n":4},"_meta":{"progressToken":"p","io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"}}}}`, true, nil},
 		{"sessionless invalid arguments", sessionless("echo"), `{"jsonrpc":"2.0","id":21,"method":"tools/call","params":{"name":"echo","arguments":{"nope":1},` + meta2026 + `}}`, true, nil},
 		{"sessionless backend failure", sessionless("echo"), `{"jsonrpc":"2.0","id":22,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},` + meta2026 + `}}`, true, status.New(codes.Unavailable, "down")},
 		{"sessionless name mismatch", sessionless("sleep"), `{"jsonrpc":"2.0","id":23,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"},` + meta2026 + `}}`, false, nil},
@@ -185,7 +211,9 @@ func TestFastPathMatchesSDK(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tw.backend.Echo.FailWith.Store(tc.fail)
 			defer tw.backend.Echo.FailWith.Store(nil)
+			before := tw.fastEdge.FastServed()
 			f := doPost(t, tw.fast, tc.hdr(tw.fast), tc.body)
+			tookFast := tw.fastEdge.FastServed() > before
 			s := doPost(t, tw.sdk, tc.hdr(tw.sdk), tc.body)
 			if f.status != s.status {
 				t.Errorf("status: fast path %d, SDK %d", f.status, s.status)
@@ -193,10 +221,11 @@ func TestFastPathMatchesSDK(t *testing.T) {
 			if diff := cmp.Diff(s.msg, f.msg); diff != "" {
 				t.Errorf("message differs (-SDK +fast path):\n%s", diff)
 			}
-			// The fast path answers in JSON, the SDK with an event stream
-			// (its errors before a call starts are JSON on both).
-			if tookFast := strings.HasPrefix(f.contentType, "application/json"); f.status == http.StatusOK && tookFast != tc.fast {
-				t.Errorf("fast path took it: %v, want %v (Content-Type %q)", tookFast, tc.fast, f.contentType)
+			if diff := cmp.Diff(s.notes, f.notes); diff != "" {
+				t.Errorf("notifications differ (-SDK +fast path):\n%s", diff)
+			}
+			if tookFast != tc.fast {
+				t.Errorf("fast path took it: %v, want %v", tookFast, tc.fast)
 			}
 			if s.msg == nil && s.status == http.StatusOK {
 				t.Errorf("the SDK sent no message; the case tests nothing")
@@ -213,7 +242,8 @@ func TestFastPathDuplicateID(t *testing.T) {
 	h := map[string]string{"Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-11-25"}
 	first := make(chan rpc, 1)
 	go func() {
-		first <- doPost(t, tw.fast, h, `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":300}}}`)
+		r, _ := tryPost(tw.fast, h, `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":300}}}`)
+		first <- r
 	}()
 	waitFor(t, tw.backend.Echo.Started, "the first call to start")
 	dup := doPost(t, tw.fast, h, `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"}}}`)
@@ -233,7 +263,8 @@ func TestFastPathCancelledNotification(t *testing.T) {
 	h := map[string]string{"Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-11-25"}
 	call := make(chan rpc, 1)
 	go func() {
-		call <- doPost(t, tw.fast, h, `{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"sleep","arguments":{"ms":30000}}}`)
+		r, _ := tryPost(tw.fast, h, `{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"sleep","arguments":{"ms":30000}}}`)
+		call <- r
 	}()
 	waitFor(t, tw.backend.Echo.Started, "sleep to start")
 	if r := doPost(t, tw.fast, h, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"c1","reason":"user"}}`); r.status != http.StatusAccepted {
@@ -282,7 +313,9 @@ func TestDeleteEndsSession(t *testing.T) {
 	tw := newTwin(t, edge.Options{})
 	sid := openSession(t, tw.fast)
 	h := map[string]string{"Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-11-25"}
-	go doPost(t, tw.fast, h, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":30000}}}`)
+	go func() {
+		_, _ = tryPost(tw.fast, h, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":30000}}}`)
+	}()
 	waitFor(t, tw.backend.Echo.Started, "sleep to start")
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodDelete, tw.fast, nil)
 	req.Header.Set("Mcp-Session-Id", sid)

@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -40,6 +41,9 @@ type liveSession struct {
 	// calls are the fast path's calls in flight, by request id (raw JSON),
 	// so that notifications/cancelled can reach them.
 	calls map[string]context.CancelFunc
+	// logLevel is the level logging/setLevel set (see logLevels), or
+	// noLogs: the SDK sends no log messages until the client sets one.
+	logLevel atomic.Int32
 }
 
 func newSessionTable(timeout time.Duration) *sessionTable {
@@ -53,6 +57,7 @@ func (t *sessionTable) add(ss *mcp.ServerSession) {
 		return
 	}
 	s := &liveSession{id: id, ss: ss, table: t}
+	s.logLevel.Store(noLogs)
 	s.timer = time.AfterFunc(t.timeout, s.expire)
 	t.mu.Lock()
 	t.m[id] = s

@@ -91,3 +91,7 @@ func (a *Answer) AppendJSONRPC(dst []byte, id []byte, x ResultExtras) ([]byte, e
 	}
 	return append(dst, "}}"...), nil
 }
+
+// AppendJSONString appends s quoted as a JSON string, as protojson quotes
+// strings; it reports false if s is not UTF-8.
+func AppendJSONString(dst, s []byte) ([]byte, bool) { return appendJSONString(dst, s) }

@@ -223,22 +223,67 @@ type Answer struct {
 	Dropped   bool
 }
 
-// Unary is a unary tool, callable without the SDK: the edge's fast path
-// answers such calls itself.
-type Unary struct{ bt *boundTool }
+// Tool is a tool callable without the SDK: the edge's fast path answers
+// its calls itself.
+type Tool struct{ bt *boundTool }
 
-// Unary returns the unary tool called name, if there is one.
-func (b *Bridge) Unary(name string) (Unary, bool) {
+// Tool returns the tool called name, if there is one the fast path can
+// serve (unary and server-streaming tools).
+func (b *Bridge) Tool(name string) (Tool, bool) {
 	for _, bt := range b.tools {
-		if bt.tool.Name == name && bt.tool.Kind == catalog.Unary {
-			return Unary{bt}, true
+		if bt.tool.Name == name && (bt.tool.Kind == catalog.Unary || bt.tool.Kind == catalog.ServerStream) {
+			return Tool{bt}, true
 		}
 	}
-	return Unary{}, false
+	return Tool{}, false
 }
 
-// Call runs c. The call ends when ctx does.
-func (u Unary) Call(ctx context.Context, c *Call) Answer { return u.bt.call(ctx, c, nil) }
+// Streams reports whether the tool is server-streaming: its calls may send
+// events to the sink before their answer.
+func (t Tool) Streams() bool { return t.bt.tool.Kind != catalog.Unary }
+
+// Call runs c, sending the events of a streaming tool to sink (which may be
+// nil for a unary tool). The call ends when ctx does.
+func (t Tool) Call(ctx context.Context, c *Call, sink Sink) Answer { return t.bt.call(ctx, c, sink) }
+
+// Sink receives the events a streaming call forwards to its client. A
+// failed send is logged, not fatal: the call goes on, and a client that went
+// away cancels it through its context.
+type Sink interface {
+	// Progress sends notifications/progress, if the client asked for it
+	// (a progressToken); total zero means unknown.
+	Progress(ctx context.Context, progress, total float64, message string) error
+	// Log sends notifications/message, if the client's level admits it.
+	Log(ctx context.Context, level mcp.LoggingLevel, logger, data string) error
+	// Settle runs after the last event, before the answer is sent.
+	Settle(ctx context.Context)
+}
+
+// sdkSink sends events through the SDK's session.
+type sdkSink struct {
+	req     *mcp.CallToolRequest
+	barrier func(ctx context.Context, req *mcp.CallToolRequest)
+	token   any
+}
+
+func (s *sdkSink) Progress(ctx context.Context, progress, total float64, message string) error {
+	if s.token == nil {
+		return nil
+	}
+	return s.req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{
+		ProgressToken: s.token, Progress: progress, Total: total, Message: message,
+	})
+}
+
+func (s *sdkSink) Log(ctx context.Context, level mcp.LoggingLevel, logger, data string) error {
+	return s.req.Session.Log(ctx, &mcp.LoggingMessageParams{Level: level, Logger: logger, Data: data})
+}
+
+func (s *sdkSink) Settle(ctx context.Context) {
+	if s.barrier != nil {
+		s.barrier(ctx, s.req)
+	}
+}
 
 // handle is the tool's mcp.ToolHandler.
 func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -256,7 +301,11 @@ func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp
 		c.HeaderTraceparent = h.Get("Traceparent")
 		c.HeaderTracestate = h.Get("Tracestate")
 	}
-	a := bt.call(ctx, &c, req)
+	var sink Sink
+	if bt.tool.Kind != catalog.Unary {
+		sink = &sdkSink{req: req, barrier: bt.barrier, token: req.Params.GetProgressToken()}
+	}
+	a := bt.call(ctx, &c, sink)
 	switch {
 	case a.Dropped:
 		return toolError(dropMarker), nil
@@ -268,9 +317,8 @@ func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp
 	return okResult(a.RequestID, a.Payload), nil
 }
 
-// call runs one call; req is the SDK's request, which streaming tools need
-// to send events, and nil on the fast path (unary tools only).
-func (bt *boundTool) call(ctx context.Context, c *Call, req *mcp.CallToolRequest) (a Answer) {
+// call runs one call; a streaming tool's events go to sink.
+func (bt *boundTool) call(ctx context.Context, c *Call, sink Sink) (a Answer) {
 	bt.metrics.Begin()
 	outcome := observe.OutcomeOK
 	defer func() { bt.metrics.End(outcome) }()
@@ -295,7 +343,7 @@ func (bt *boundTool) call(ctx context.Context, c *Call, req *mcp.CallToolRequest
 		}
 		recycle(&bt.responses, out)
 	default:
-		a.Payload, err = bt.stream(callCtx, req, in)
+		a.Payload, err = bt.stream(callCtx, sink, in)
 	}
 	// gRPC has encoded the request (and the in-process invoker copied it).
 	recycle(&bt.requests, in)
@@ -410,7 +458,7 @@ var serverStreamDesc = grpc.StreamDesc{ServerStreams: true}
 
 // stream runs a server-streaming call, forwarding events as they arrive, and
 // returns the result payload per the tool's stream mode.
-func (bt *boundTool) stream(ctx context.Context, req *mcp.CallToolRequest, in proto.Message) (json.RawMessage, error) {
+func (bt *boundTool) stream(ctx context.Context, sink Sink, in proto.Message) (json.RawMessage, error) {
 	cs, err := bt.conn.NewStream(ctx, &serverStreamDesc, bt.tool.FullMethod)
 	if err != nil {
 		return nil, err
@@ -421,7 +469,6 @@ func (bt *boundTool) stream(ctx context.Context, req *mcp.CallToolRequest, in pr
 	if err := cs.CloseSend(); err != nil {
 		return nil, err
 	}
-	token := req.Params.GetProgressToken()
 	forwarded := false
 	var last json.RawMessage
 	var items []json.RawMessage
@@ -436,7 +483,7 @@ func (bt *boundTool) stream(ctx context.Context, req *mcp.CallToolRequest, in pr
 			}
 			return nil, err
 		}
-		if bt.forwardEvent(ctx, req, token, out.ProtoReflect()) {
+		if bt.forwardEvent(ctx, sink, out.ProtoReflect()) {
 			forwarded = true
 			continue
 		}
@@ -450,8 +497,8 @@ func (bt *boundTool) stream(ctx context.Context, req *mcp.CallToolRequest, in pr
 			last = js
 		}
 	}
-	if forwarded && bt.barrier != nil {
-		bt.barrier(ctx, req)
+	if forwarded {
+		sink.Settle(ctx)
 	}
 	if bt.tool.StreamMode == catalog.StreamCollect {
 		if items == nil {
@@ -468,33 +515,19 @@ func (bt *boundTool) stream(ctx context.Context, req *mcp.CallToolRequest, in pr
 // forwardEvent sends the event m carries, if any, to the client, and reports
 // whether m was an event. A failed send is logged, not fatal: the call goes
 // on, and a gone client cancels it through its context.
-func (bt *boundTool) forwardEvent(ctx context.Context, req *mcp.CallToolRequest, token any, m protoreflect.Message) bool {
+func (bt *boundTool) forwardEvent(ctx context.Context, sink Sink, m protoreflect.Message) bool {
 	for _, ef := range bt.events {
 		if !m.Has(ef.fd) {
 			continue
 		}
 		ev := m.Get(ef.fd).Message()
+		f := ev.Descriptor().Fields()
 		var err error
 		switch ef.kind {
 		case catalog.EventProgress:
-			if token == nil {
-				return true
-			}
-			f := ev.Descriptor().Fields()
-			p := &mcp.ProgressNotificationParams{
-				ProgressToken: token,
-				Progress:      ev.Get(f.ByNumber(1)).Float(),
-				Total:         ev.Get(f.ByNumber(2)).Float(),
-				Message:       ev.Get(f.ByNumber(3)).String(),
-			}
-			err = req.Session.NotifyProgress(ctx, p)
+			err = sink.Progress(ctx, ev.Get(f.ByNumber(1)).Float(), ev.Get(f.ByNumber(2)).Float(), ev.Get(f.ByNumber(3)).String())
 		case catalog.EventLog:
-			f := ev.Descriptor().Fields()
-			err = req.Session.Log(ctx, &mcp.LoggingMessageParams{
-				Level:  logLevel(ev.Get(f.ByNumber(1)).Enum()),
-				Logger: ev.Get(f.ByNumber(2)).String(),
-				Data:   ev.Get(f.ByNumber(3)).String(),
-			})
+			err = sink.Log(ctx, logLevel(ev.Get(f.ByNumber(1)).Enum()), ev.Get(f.ByNumber(2)).String(), ev.Get(f.ByNumber(3)).String())
 		}
 		if err != nil && ctx.Err() == nil {
 			bt.logger.Debug("forwarding event failed", "tool", bt.tool.Name, "error", err)

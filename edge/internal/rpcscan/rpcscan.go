@@ -31,6 +31,8 @@ type Message struct {
 
 	// CancelID is notifications/cancelled's requestId, as raw JSON like ID.
 	CancelID string
+	// Level is logging/setLevel's level.
+	Level string
 }
 
 // Meta holds the _meta members the edge reads.
@@ -49,6 +51,13 @@ type Meta struct {
 	// ProtocolVersion is io.modelcontextprotocol/protocolVersion, empty when
 	// absent.
 	ProtocolVersion string
+	// ProgressToken is progressToken as raw JSON (a string or an integer),
+	// empty when absent. BadProgressToken says it was there, of another kind.
+	ProgressToken    string
+	BadProgressToken bool
+	// LogLevel is 2026-07-28's io.modelcontextprotocol/logLevel.
+	LogLevel string
+
 	// ClientOK says that the 2026-07-28 client members are there and of the
 	// shapes the SDK accepts: clientCapabilities an object of objects, and
 	// clientInfo absent or an object whose known members are strings.
@@ -61,12 +70,14 @@ const (
 	keyProtocolVersion    = "io.modelcontextprotocol/protocolVersion"
 	keyClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
 	keyClientInfo         = "io.modelcontextprotocol/clientInfo"
+	keyLogLevel           = "io.modelcontextprotocol/logLevel"
 )
 
 // Scan reads body as one JSON-RPC message of a method the edge may answer
-// itself: tools/call or notifications/cancelled. It reports false for
-// anything else, including invalid JSON, batches, duplicate or unknown
-// members, and ids the edge would not echo exactly.
+// itself, tools/call or notifications/cancelled, or one it must know of,
+// logging/setLevel. It reports false for anything else, including invalid
+// JSON, batches, duplicate or unknown members, and ids the edge would not
+// echo exactly.
 func Scan(body []byte, m *Message) bool {
 	*m = Message{}
 	if len(body) == 0 || !gjson.ValidBytes(body) {
@@ -111,6 +122,13 @@ func Scan(body []byte, m *Message) bool {
 		return m.ID != "" && params.IsObject() && m.scanCall(params)
 	case "notifications/cancelled":
 		return m.ID == "" && params.IsObject() && m.scanCancelled(params)
+	case "logging/setLevel":
+		if m.ID == "" || !params.IsObject() {
+			return false
+		}
+		lv := params.Get("level")
+		m.Level = lv.Str
+		return lv.Type == gjson.String
 	}
 	return false
 }
@@ -182,6 +200,16 @@ func (mt *Meta) scan(meta gjson.Result) bool {
 		case "tracestate":
 			if v.Type == gjson.String {
 				mt.Tracestate = v.Str
+			}
+		case "progressToken":
+			if plainID(v) {
+				mt.ProgressToken = v.Raw
+			} else {
+				mt.BadProgressToken = true
+			}
+		case keyLogLevel:
+			if v.Type == gjson.String {
+				mt.LogLevel = v.Str
 			}
 		case keyProtocolVersion:
 			// Anything but a string would be the SDK's to judge.

@@ -18,11 +18,15 @@ func TestScanAccepts(t *testing.T) {
 		{"string id, any order, spaces", ` { "params" : { "arguments" : null , "name" : "e\u0063ho" } , "id" : "a\"b" , "method" : "tools/call" , "jsonrpc" : "2.0" } `,
 			Message{ID: `"a\"b"`, Method: "tools/call", Name: "echo", Args: "null"}},
 		{"meta", `{"jsonrpc":"2.0","id":-1,"method":"tools/call","params":{"name":"x","_meta":{"io.github.toolwire/timeoutMs":1500,"traceparent":"tp","tracestate":"ts","progressToken":7,"other":[{}]}}}`,
-			Message{ID: "-1", Method: "tools/call", Name: "x", Meta: Meta{TimeoutNum: 1500, HasTimeoutNum: true, Traceparent: "tp", Tracestate: "ts", HasTraceparent: true, ClientOK: false}}},
+			Message{ID: "-1", Method: "tools/call", Name: "x", Meta: Meta{TimeoutNum: 1500, HasTimeoutNum: true, Traceparent: "tp", Tracestate: "ts", HasTraceparent: true, ProgressToken: "7"}}},
+		{"bad progress token", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":{"progressToken":{}}}}`,
+			Message{ID: "1", Method: "tools/call", Name: "x", Meta: Meta{BadProgressToken: true}}},
+		{"setLevel", `{"jsonrpc":"2.0","id":3,"method":"logging/setLevel","params":{"level":"debug"}}`,
+			Message{ID: "3", Method: "logging/setLevel", Level: "debug"}},
 		{"timeout as string", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":{"io.github.toolwire/timeoutMs":"25"}}}`,
 			Message{ID: "1", Method: "tools/call", Name: "x", Meta: Meta{TimeoutStr: "25"}}},
-		{"2026 meta", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"sampling":{}},"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1","extra":[1]}}}}`,
-			Message{ID: "1", Method: "tools/call", Name: "x", Meta: Meta{ProtocolVersion: "2026-07-28", ClientOK: true}}},
+		{"2026 meta", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"sampling":{}},"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1","extra":[1]},"io.modelcontextprotocol/logLevel":"info"}}}`,
+			Message{ID: "1", Method: "tools/call", Name: "x", Meta: Meta{ProtocolVersion: "2026-07-28", ClientOK: true, LogLevel: "info"}}},
 		{"cancelled", `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"r1","reason":"user"}}`,
 			Message{Method: "notifications/cancelled", CancelID: `"r1"`}},
 	} {
@@ -66,6 +70,8 @@ func TestScanRefuses(t *testing.T) {
 		"cancelled no request":  `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"reason":"x"}}`,
 		"cancelled float":       `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1.5}}`,
 		"cancelled extra param": `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,"x":1}}`,
+		"setLevel as notice":    `{"jsonrpc":"2.0","method":"logging/setLevel","params":{"level":"debug"}}`,
+		"setLevel number":       `{"jsonrpc":"2.0","id":1,"method":"logging/setLevel","params":{"level":1}}`,
 	} {
 		var m Message
 		if Scan([]byte(body), &m) {
