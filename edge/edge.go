@@ -13,6 +13,8 @@ import (
 	"github.com/toolwire/toolwire/edge/bridge"
 	"github.com/toolwire/toolwire/edge/catalog"
 	"github.com/toolwire/toolwire/edge/observe"
+	"github.com/toolwire/toolwire/edge/policy/authn"
+	"github.com/toolwire/toolwire/internal/credential"
 )
 
 // Options configure an [Edge]. Nil or zero fields take the defaults.
@@ -34,10 +36,26 @@ type Options struct {
 	// AllowedOrigins are the browser origins (scheme://host[:port]) accepted
 	// besides loopback ones; see [Guard].
 	AllowedOrigins []string
+	// KeepAlive is the period of keep-alive comments on idle Streamable
+	// HTTP GET streams, which keep proxies from cutting them and find clients
+	// that went away; zero means DefaultKeepAlive, negative none.
+	KeepAlive time.Duration
 	// SDKOnly turns the fast path off (fastpath.go): every request is
 	// served by the SDK. It is for comparisons, and a switch should the
 	// fast path ever be at fault.
 	SDKOnly bool
+	// Auth, if not nil, authenticates every HTTP request (see auth.go): a
+	// request without a credential it accepts gets its 401, and every tool
+	// call is authorized against the tool's scopes. Nil serves everyone, as
+	// for trusted local use.
+	Auth *authn.Authenticator
+	// ResourceMetadata, if not nil, is served as the protected resource
+	// metadata (RFC 9728) at authn.WellKnownPath and at the path derived
+	// from its Resource.
+	ResourceMetadata *authn.ResourceMetadata
+	// Credentials, if not nil, mints the internal credential each backend
+	// call carries for its principal; see [bridge.Options].
+	Credentials *credential.Minter
 }
 
 // Edge serves a catalog of tools over MCP.
@@ -51,9 +69,15 @@ type Edge struct {
 	fast      *fastPath
 	// parents maps sessions the edge opened itself (SSE, stdio) to the
 	// context whose end cancels their calls.
-	parents sync.Map
-	guard   *Guard
-	logger  *slog.Logger
+	parents   sync.Map
+	guard     *Guard
+	logger    *slog.Logger
+	keepAlive time.Duration
+	// auth, metadata and scopes serve authentication: the authenticator,
+	// the metadata routes, and each tool's required scopes.
+	auth     *authn.Authenticator
+	metadata *http.ServeMux
+	scopes   map[string][]string
 }
 
 // New builds an edge serving every tool of cat, each on the backend resolve
@@ -76,10 +100,14 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		o.SessionTimeout = 30 * time.Minute
 	}
 	e := &Edge{
-		posts:    newPostRegistry(),
-		sessions: newSessionTable(o.SessionTimeout),
-		guard:    NewGuard(o.AllowedHosts, o.AllowedOrigins),
-		logger:   o.Logger,
+		posts:     newPostRegistry(),
+		sessions:  newSessionTable(o.SessionTimeout),
+		guard:     NewGuard(o.AllowedHosts, o.AllowedOrigins),
+		logger:    o.Logger,
+		keepAlive: o.KeepAlive,
+	}
+	if e.keepAlive == 0 {
+		e.keepAlive = DefaultKeepAlive
 	}
 	b, err := bridge.New(cat, resolve, &bridge.Options{
 		DefaultTimeout: o.DefaultTimeout,
@@ -87,6 +115,10 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		Metrics:        o.Metrics,
 		Logger:         o.Logger,
 		Barrier:        e.barrier,
+		// With authentication on, a call must carry a principal on every
+		// path; stdio, which has none, is then refused.
+		RequirePrincipal: o.Auth != nil,
+		Credentials:      o.Credentials,
 	})
 	if err != nil {
 		return nil, err
@@ -96,7 +128,22 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		Logger:   sdkLogger,
 		HasTools: true,
 	})
-	e.server.AddReceivingMiddleware(e.linkCancellation, e.trackSessions)
+	e.server.AddReceivingMiddleware(e.linkCancellation, e.trackSessions, markRequests)
+	e.server.AddSendingMiddleware(e.standaloneNotifications)
+	if o.Auth != nil {
+		e.auth = o.Auth
+		e.scopes = map[string][]string{}
+		for _, t := range cat.Tools() {
+			e.scopes[t.Name] = t.Scopes
+		}
+		e.server.AddReceivingMiddleware(e.withPrincipal)
+	}
+	if o.ResourceMetadata != nil {
+		e.metadata = http.NewServeMux()
+		if err := serveMetadata(e.metadata, *o.ResourceMetadata); err != nil {
+			return nil, err
+		}
+	}
 	b.Add(e.server)
 	names := make([]string, 0, len(cat.Tools()))
 	for _, t := range cat.Tools() {
@@ -125,13 +172,31 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 	return e, nil
 }
 
+// Close ends every Streamable HTTP session, and with them the GET streams
+// the edge serves outside net/http, which http.Server.Shutdown does not see.
+func (e *Edge) Close() { e.sessions.closeAll() }
+
 // Handler serves Streamable HTTP on /mcp and legacy HTTP+SSE on /sse (the
-// GET stream and its POST endpoint), behind the Host and Origin guard.
+// GET stream and its POST endpoint), behind the Host and Origin guard and,
+// with [Options.Auth], authentication. With [Options.ResourceMetadata] it
+// also serves the protected resource metadata, to any origin.
 func (e *Edge) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/mcp", e.serveStreamable)
 	mux.HandleFunc("/sse", e.serveSSE)
-	return e.guard.Wrap(mux)
+	var h http.Handler = mux
+	if e.auth != nil {
+		h = e.authenticate(h)
+	}
+	h = e.guard.Wrap(h)
+	if e.metadata == nil {
+		return h
+	}
+	top := http.NewServeMux()
+	top.Handle("/", h)
+	top.Handle(authn.WellKnownPath, e.metadata)
+	top.Handle(authn.WellKnownPath+"/", e.metadata)
+	return top
 }
 
 // ServeStdio serves one MCP session over r and w until r ends, ctx is done,

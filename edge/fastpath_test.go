@@ -19,6 +19,7 @@ import (
 	"github.com/toolwire/toolwire/edge"
 	"github.com/toolwire/toolwire/edge/internal/edgetest"
 	"github.com/toolwire/toolwire/edge/observe"
+	"github.com/toolwire/toolwire/edge/policy/authn"
 )
 
 // twin is the same backend behind two edges: one with the fast path, one
@@ -331,4 +332,74 @@ func TestDeleteEndsSession(t *testing.T) {
 	if r := doPost(t, tw.fast, h, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}`); r.status != http.StatusNotFound {
 		t.Errorf("call after DELETE: %d, want 404", r.status)
 	}
+}
+
+// A session belongs to the principal that opened it: another principal's
+// requests naming it are answered as for an unknown session, on both paths,
+// and the owner's go on working.
+func TestSessionBoundToPrincipal(t *testing.T) {
+	b := edgetest.Start(t)
+	for _, sdkOnly := range []bool{false, true} {
+		e, err := edge.New(b.Catalog, b.Resolve, &edge.Options{Metrics: observe.NewMetrics(nil), SDKOnly: sdkOnly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Stands in for the authentication middleware: the principal is
+		// whoever X-Test-User names.
+		h := e.Handler()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p := &authn.Principal{Subject: r.Header.Get("X-Test-User"), Method: authn.MethodJWT}
+			h.ServeHTTP(w, r.WithContext(authn.WithPrincipal(r.Context(), p)))
+		}))
+		t.Cleanup(srv.Close)
+		url := srv.URL + "/mcp"
+		sid := openSessionAs(t, url, "alice")
+		call := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}`
+		as := func(user string) map[string]string {
+			return map[string]string{"Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-11-25", "X-Test-User": user}
+		}
+		for _, body := range []string{call, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`} {
+			if r := doPost(t, url, as("bob"), body); r.status != http.StatusNotFound {
+				t.Errorf("SDK only %v: bob on alice's session: %d, want 404", sdkOnly, r.status)
+			}
+		}
+		for _, method := range []string{http.MethodGet, http.MethodDelete} {
+			req, _ := http.NewRequest(method, url, nil)
+			req.Header.Set("Accept", "text/event-stream")
+			for k, v := range as("bob") {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("SDK only %v: bob's %s on alice's session: %d, want 404", sdkOnly, method, resp.StatusCode)
+			}
+		}
+		if r := doPost(t, url, as("alice"), call); r.status != http.StatusOK || r.msg["result"] == nil {
+			t.Errorf("SDK only %v: alice's call: %d %v", sdkOnly, r.status, r.msg)
+		}
+	}
+}
+
+func openSessionAs(t *testing.T, url, user string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("X-Test-User", user)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if sid == "" {
+		t.Fatalf("initialize: %s", resp.Status)
+	}
+	return sid
 }

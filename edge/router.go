@@ -31,8 +31,13 @@ func (e *Edge) serveStreamable(w http.ResponseWriter, r *http.Request) {
 	var s *liveSession
 	if id := r.Header.Get(headerSessionID); id != "" {
 		// Every request that names a live session keeps it from expiring.
-		if s = e.sessions.acquire(id); s != nil {
+		if s = e.sessions.acquire(id, ownerOf(r.Context())); s != nil {
 			defer s.release()
+		} else if e.sessions.exists(id) {
+			// Another principal's session: answered as an unknown one, so
+			// that the caller learns nothing (the SDK would say 403).
+			http.Error(w, "session not found", http.StatusNotFound)
+			return
 		}
 	}
 	switch {
@@ -43,6 +48,10 @@ func (e *Edge) serveStreamable(w http.ResponseWriter, r *http.Request) {
 		// A session's calls run on the session's context, not the POST's;
 		// tag the POST so that the call can be tied to it (see linkCancellation).
 		defer e.posts.track(r)()
+	case r.Method == http.MethodGet && s != nil && e.fast != nil:
+		if e.serveStream(w, r, s) {
+			return
+		}
 	case r.Method == http.MethodDelete && s != nil:
 		sw := &statusWriter{ResponseWriter: w}
 		e.stateful.ServeHTTP(sw, r)

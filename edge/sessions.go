@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/toolwire/toolwire/edge/policy/authn"
 )
 
 // sessionTable holds the live Streamable HTTP sessions (2025-03-26 to
@@ -32,6 +34,9 @@ type liveSession struct {
 	id    string
 	ss    *mcp.ServerSession
 	table *sessionTable
+	// owner is the principal that opened the session (see ownerOf); only
+	// it may use the session. Empty when authentication is off.
+	owner string
 
 	mu sync.Mutex
 	// refs counts the requests that name the session and are running; the
@@ -41,6 +46,9 @@ type liveSession struct {
 	// calls are the fast path's calls in flight, by request id (raw JSON),
 	// so that notifications/cancelled can reach them.
 	calls map[string]context.CancelFunc
+	// get is the standalone GET stream the edge serves (getstream.go), if
+	// one is open.
+	get *hijackedWriter
 	// logLevel is the level logging/setLevel set (see logLevels), or
 	// noLogs: the SDK sends no log messages until the client sets one.
 	logLevel atomic.Int32
@@ -50,13 +58,13 @@ func newSessionTable(timeout time.Duration) *sessionTable {
 	return &sessionTable{timeout: timeout, m: map[string]*liveSession{}}
 }
 
-// add enters ss, whose initialize has just succeeded.
-func (t *sessionTable) add(ss *mcp.ServerSession) {
+// add enters ss, whose initialize by owner has just succeeded.
+func (t *sessionTable) add(ss *mcp.ServerSession, owner string) {
 	id := ss.ID()
 	if id == "" {
 		return
 	}
-	s := &liveSession{id: id, ss: ss, table: t}
+	s := &liveSession{id: id, ss: ss, table: t, owner: owner}
 	s.logLevel.Store(noLogs)
 	s.timer = time.AfterFunc(t.timeout, s.expire)
 	t.mu.Lock()
@@ -64,13 +72,14 @@ func (t *sessionTable) add(ss *mcp.ServerSession) {
 	t.mu.Unlock()
 }
 
-// acquire returns the live session id names, counting a request on it until
-// release; nil when there is none.
-func (t *sessionTable) acquire(id string) *liveSession {
+// acquire returns the live session id names, counting a request by owner
+// on it until release; nil when there is none. Another principal's session
+// is none: it learns nothing of it.
+func (t *sessionTable) acquire(id, owner string) *liveSession {
 	t.mu.RLock()
 	s := t.m[id]
 	t.mu.RUnlock()
-	if s == nil {
+	if s == nil || s.owner != owner {
 		return nil
 	}
 	s.mu.Lock()
@@ -85,7 +94,54 @@ func (t *sessionTable) acquire(id string) *liveSession {
 	return s
 }
 
-// release ends a request that acquire counted.
+// byID returns the live session id, whoever owns it.
+func (t *sessionTable) byID(id string) *liveSession {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.m[id]
+}
+
+// attach makes hw the session's GET stream, which holds the session alive
+// until it ends; false if the session has closed.
+func (s *liveSession) attach(hw *hijackedWriter) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.timer == nil || s.get != nil {
+		return false
+	}
+	s.get = hw
+	if s.refs == 0 {
+		s.timer.Stop()
+	}
+	s.refs++
+	hw.onClose = func() {
+		s.mu.Lock()
+		if s.get == hw {
+			s.get = nil
+		}
+		s.mu.Unlock()
+		s.release()
+	}
+	return true
+}
+
+// stream returns the session's GET stream, if one is open.
+func (s *liveSession) stream() *hijackedWriter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.get
+}
+
+func (s *liveSession) streaming() bool { return s.stream() != nil }
+
+// exists reports whether id is a live session, whoever owns it.
+func (t *sessionTable) exists(id string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.m[id] != nil
+}
+
+// release ends a request that acquire or attach counted.
 func (s *liveSession) release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -121,9 +177,13 @@ func (s *liveSession) close() {
 	s.timer = nil
 	calls := s.calls
 	s.calls = nil
+	get := s.get
 	s.mu.Unlock()
 	for _, cancel := range calls {
 		cancel()
+	}
+	if get != nil {
+		get.close()
 	}
 	s.table.mu.Lock()
 	if s.table.m[s.id] == s {
@@ -193,9 +253,19 @@ func (e *Edge) trackSessions(next mcp.MethodHandler) mcp.MethodHandler {
 		res, err := next(ctx, method, req)
 		if method == "initialize" && err == nil && req.GetExtra() != nil {
 			if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
-				e.sessions.add(ss)
+				e.sessions.add(ss, ownerOf(ctx))
 			}
 		}
 		return res, err
 	}
+}
+
+// ownerOf names the principal of a request, as sessions are bound to it:
+// how it authenticated and who it is. Empty when authentication is off.
+func ownerOf(ctx context.Context) string {
+	p, ok := authn.FromContext(ctx)
+	if !ok {
+		return ""
+	}
+	return string(p.Method) + ":" + p.Subject
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/toolwire/toolwire/edge/policy/authn"
 )
 
 // sseHandler serves the legacy HTTP+SSE transport (2024-11-05): GET opens the
@@ -23,11 +25,29 @@ type sseHandler struct {
 	parents *sync.Map // *mcp.ServerSession → context.Context
 
 	mu         sync.Mutex
-	transports map[string]*mcp.SSEServerTransport
+	transports map[string]sseSession
+}
+
+// sseSession is a live HTTP+SSE session: its transport, and the principal
+// of the GET that opened it (nil without authentication), which alone may
+// post to it.
+type sseSession struct {
+	t     *mcp.SSEServerTransport
+	owner *authn.Principal
+}
+
+// sameCaller reports whether the principal in ctx is owner: the same
+// method and subject (scopes may differ, as a client steps up).
+func sameCaller(ctx context.Context, owner *authn.Principal) bool {
+	if owner == nil {
+		return true
+	}
+	p, ok := authn.FromContext(ctx)
+	return ok && p.Method == owner.Method && p.Subject == owner.Subject
 }
 
 func newSSEHandler(server *mcp.Server, parents *sync.Map) *sseHandler {
-	return &sseHandler{server: server, parents: parents, transports: map[string]*mcp.SSEServerTransport{}}
+	return &sseHandler{server: server, parents: parents, transports: map[string]sseSession{}}
 }
 
 func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -43,13 +63,15 @@ func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.mu.Lock()
-		t := h.transports[id]
+		s := h.transports[id]
 		h.mu.Unlock()
-		if t == nil {
+		// Another principal's post learns nothing: not even that the
+		// session exists.
+		if s.t == nil || !sameCaller(r.Context(), s.owner) {
 			http.Error(w, "session not found", http.StatusNotFound)
 			return
 		}
-		t.ServeHTTP(w, r)
+		s.t.ServeHTTP(w, r)
 	case http.MethodGet:
 		h.serveStream(w, r)
 	default:
@@ -70,7 +92,8 @@ func (h *sseHandler) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	t := &mcp.SSEServerTransport{Endpoint: endpoint.RequestURI(), Response: w}
 	h.mu.Lock()
-	h.transports[id] = t
+	owner, _ := authn.FromContext(r.Context())
+	h.transports[id] = sseSession{t: t, owner: owner}
 	h.mu.Unlock()
 	defer func() {
 		h.mu.Lock()

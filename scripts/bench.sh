@@ -19,7 +19,7 @@
 #   TOOLWIRE_PROTOCOL2=2026-07-28  a second revision to run toolwire's call and
 #                             cancel-by-close in (its column "toolwire/REV"); "" skips it.
 #                             The references' stateful go-sdk cannot serve 2026-07-28.
-#   TOOLWIRE_ENV="GOGC=400"   extra environment for both toolwire processes (edge and echo-service)
+#   TOOLWIRE_ENV=""           extra environment for both toolwire processes (edge and echo-service), e.g. GOGC=400
 #   TOOLWIRE_FLAGS="..."      extra flags for `toolwire serve`
 #   ECHO_FLAGS="..."          extra flags for `echo-service`
 #   BENCH_RESULTS=FILE        where the JSON lines go (default: a file in the temp dir, kept)

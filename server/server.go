@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"runtime"
 	"sync"
 	"time"
 
@@ -15,6 +14,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+
+	"github.com/toolwire/toolwire/internal/credential"
 )
 
 // DefaultShutdownTimeout is how long [Server.Serve] waits for running calls
@@ -27,6 +28,14 @@ type Options struct {
 	// Logger receives call logs and recovered panics. Nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// StreamWorkers, when set, serves streams on that many long-lived
+	// goroutines (grpc.NumStreamWorkers): a fresh goroutine per call starts
+	// with a small stack and grows it on every call, which was 12% of the
+	// echo backend's CPU under load (perf, issue 3). A stream finds every
+	// worker busy only under load, and then gets its own goroutine. The
+	// workers live until the server stops, so only a server that is served
+	// and stopped should have them; the service commands set GOMAXPROCS.
+	StreamWorkers int
 	// Registerer is where the in-flight gauge is registered. Nil means
 	// prometheus.DefaultRegisterer. Several servers may share a registerer:
 	// the second one reuses the gauge the first registered.
@@ -40,6 +49,16 @@ type Options struct {
 	// StreamInterceptors run after recovery and logging, before validation,
 	// in the order given.
 	StreamInterceptors []grpc.StreamServerInterceptor
+	// Credentials, if not nil, requires every call (except to health and
+	// reflection) to carry an internal credential from the edge that this
+	// verifier accepts, with the scopes CredentialOptions asks for: the
+	// credential interceptors ([CredentialUnaryInterceptor],
+	// [CredentialStreamInterceptor]) run first among UnaryInterceptors and
+	// StreamInterceptors, after recovery and logging.
+	Credentials *credential.Verifier
+	// CredentialOptions configure the check Credentials turns on. Nil
+	// requires the scopes of each method's tool option ([ToolScopes]).
+	CredentialOptions *CredentialOptions
 	// ServerOptions are appended to the options New passes to
 	// grpc.NewServer.
 	ServerOptions []grpc.ServerOption
@@ -77,6 +96,15 @@ func New(opts *Options) *Server {
 	if timeout <= 0 {
 		timeout = DefaultShutdownTimeout
 	}
+	if opts.Credentials != nil {
+		o := *opts
+		if o.CredentialOptions == nil {
+			o.CredentialOptions = &CredentialOptions{RequiredScopes: ToolScopes}
+		}
+		o.UnaryInterceptors = append([]grpc.UnaryServerInterceptor{CredentialUnaryInterceptor(o.Credentials, o.CredentialOptions)}, o.UnaryInterceptors...)
+		o.StreamInterceptors = append([]grpc.StreamServerInterceptor{CredentialStreamInterceptor(o.Credentials, o.CredentialOptions)}, o.StreamInterceptors...)
+		opts = &o
+	}
 	s := &Server{
 		health:          health.NewServer(),
 		inFlight:        registerInFlight(reg, logger),
@@ -92,12 +120,9 @@ func New(opts *Options) *Server {
 			MinTime:             5 * time.Second,
 			PermitWithoutStream: true,
 		}),
-		// Long-lived workers serve the streams: a fresh goroutine per call
-		// starts with a small stack and grows it on every call, which was 12%
-		// of the echo backend's CPU under load (perf, issue 3). A stream
-		// finds every worker busy only under load, and then gets its own
-		// goroutine as before.
-		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
+	}
+	if opts.StreamWorkers > 0 {
+		grpcOpts = append(grpcOpts, grpc.NumStreamWorkers(uint32(opts.StreamWorkers)))
 	}
 	s.grpc = grpc.NewServer(append(grpcOpts, opts.ServerOptions...)...)
 	healthpb.RegisterHealthServer(s.grpc, s.health)

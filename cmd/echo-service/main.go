@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	echo-service [--addr HOST:PORT] [--metrics-addr HOST:PORT]
+//	echo-service [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--credential-keys FILE]
 package main
 
 import (
@@ -22,6 +22,8 @@ func main() {
 	var cfg echo.Config
 	flag.StringVar(&cfg.Addr, "addr", echo.DefaultAddr, "address to listen on, HOST:PORT")
 	flag.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "address to serve Prometheus /metrics on, HOST:PORT (default: off)")
+	flag.StringVar(&cfg.CredentialKeys, "credential-keys", "",
+		"PEM file of the edge's Ed25519 public keys; when set, every call must carry a credential the edge minted (default: off)")
 	flag.Parse()
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 

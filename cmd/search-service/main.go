@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	search-service [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--database-url URL]
+//	search-service [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--credential-keys FILE] [--database-url URL]
 package main
 
 import (
@@ -26,6 +26,8 @@ func main() {
 	flag.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "address to serve Prometheus /metrics on, HOST:PORT (default: off)")
 	flag.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"),
 		"PostgreSQL URL (default $DATABASE_URL); empty serves the embedded corpus")
+	flag.StringVar(&cfg.CredentialKeys, "credential-keys", "",
+		"PEM file of the edge's Ed25519 public keys; when set, every call must carry a credential the edge minted (default: off)")
 	flag.Parse()
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 

@@ -71,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var healthService string
 	var configPath string
 	var logLevel string
-	gogc := 400
+	gogc := 100
 	switch cmd {
 	case "demo", "serve", "stdio":
 		fs.DurationVar(&cfg.DefaultTimeout, "default-timeout", 0, "deadline of a tool call when neither tool nor client sets one (default 60s)")
@@ -89,6 +89,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&cfg.Addr, "addr", def, "HTTP listen address, HOST:PORT (port 0 picks a free port)")
 		fs.Var(&hosts, "allowed-host", "Host header value to accept besides loopback names (repeatable)")
 		fs.Var(&origins, "allowed-origin", "browser Origin to accept besides loopback ones (repeatable)")
+		fs.StringVar(&cfg.AuthJWKSURL, "auth-jwks-url", "", "authorization server's JWKS URL: turns on JWT authentication (needs --auth-issuer, --auth-audience)")
+		fs.StringVar(&cfg.AuthIssuer, "auth-issuer", "", "issuer (iss) every access token must carry")
+		fs.StringVar(&cfg.AuthAudience, "auth-audience", "", "the edge's resource URL (e.g. https://edge.example/mcp): the aud every token must include, and the resource of /.well-known/oauth-protected-resource")
+		fs.StringVar(&cfg.AuthAPIKeys, "auth-api-keys", "", "YAML file of hashed API keys (hash, subject, scopes): turns on API-key authentication")
+	}
+	if cmd == "serve" {
+		fs.StringVar(&cfg.CredentialKey, "credential-key", "", "PEM file of the Ed25519 private key the edge signs backend credentials with (backends check them with --credential-keys)")
+		fs.BoolVar(&cfg.Insecure, "insecure", false, "allow listening on a non-loopback address without authentication")
 	}
 	switch cmd {
 	case "serve":
@@ -176,10 +184,11 @@ func withConfigFile(fs *flag.FlagSet, flags app.Config, path string) (app.Config
 	return cfg, nil
 }
 
-// setGC sets the garbage collector's target. The MCP SDK allocates heavily
-// per call (a 32 KiB JSON decode buffer per message: see MCP-NOTES), so at
-// the default of 100 the edge spends much of its CPU in GC; 400 roughly
-// halves the CPU per call for a small, bounded heap. GOGC, when set, wins.
+// setGC sets the garbage collector's target. The default is Go's own, 100:
+// the edge's fast path allocates about 2 KiB per call, so a higher target
+// buys little CPU and costs memory per idle session (BENCHMARKS.md). It was
+// 400 while every call went through the MCP SDK, which allocates a 32 KiB
+// JSON buffer per message (MCP-NOTES). GOGC, when set, wins.
 func setGC(percent int) {
 	if os.Getenv("GOGC") != "" || percent <= 0 {
 		return

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -23,6 +24,8 @@ import (
 
 	"github.com/toolwire/toolwire/edge/catalog"
 	"github.com/toolwire/toolwire/edge/observe"
+	"github.com/toolwire/toolwire/edge/policy/authn"
+	"github.com/toolwire/toolwire/internal/credential"
 )
 
 // Defaults for [Options].
@@ -49,6 +52,16 @@ type Options struct {
 	// events, to make sure the client has taken them in first (see
 	// edge.Edge's barrier).
 	Barrier func(ctx context.Context, req *mcp.CallToolRequest)
+	// RequirePrincipal refuses calls whose context carries no
+	// authenticated principal (authn.FromContext) with [CodeUnauthenticated].
+	// Without it such calls are trusted local use (stdio, an edge without
+	// authentication) and skip the scope check.
+	RequirePrincipal bool
+	// Credentials, if not nil, mints an internal credential for each call
+	// that has a principal, for the tool's backend (audience: the tool's
+	// gRPC service name), into the call's gRPC metadata. The client's own
+	// token is never forwarded.
+	Credentials *credential.Minter
 }
 
 // Bridge serves a catalog's tools by calling their backends.
@@ -66,6 +79,11 @@ type boundTool struct {
 	events         []eventField
 	logger         *slog.Logger
 	barrier        func(ctx context.Context, req *mcp.CallToolRequest)
+	// requirePrincipal and minter are Options.RequirePrincipal and
+	// Options.Credentials; audience is the tool's gRPC service name.
+	requirePrincipal bool
+	minter           *credential.Minter
+	audience         string
 	// in and out are the fast protojson paths of the request and response
 	// messages, when they are flat (see transcode.go); nil otherwise.
 	in, out *flatCodec
@@ -116,14 +134,17 @@ func New(cat *catalog.Catalog, resolve Resolver, opts *Options) (*Bridge, error)
 			d = min(d, t.MaxTimeout)
 		}
 		bt := &boundTool{
-			tool:           t,
-			conn:           conn,
-			metrics:        o.Metrics.Tool(t.Name),
-			defaultTimeout: d,
-			logger:         o.Logger,
-			barrier:        o.Barrier,
-			in:             newFlatCodec(t.Method.Input()),
-			out:            newFlatCodec(t.Method.Output()),
+			tool:             t,
+			conn:             conn,
+			metrics:          o.Metrics.Tool(t.Name),
+			defaultTimeout:   d,
+			logger:           o.Logger,
+			barrier:          o.Barrier,
+			requirePrincipal: o.RequirePrincipal,
+			minter:           o.Credentials,
+			audience:         string(svc),
+			in:               newFlatCodec(t.Method.Input()),
+			out:              newFlatCodec(t.Method.Output()),
 		}
 		bt.requests.New = func() any { return t.NewRequest() }
 		bt.responses.New = func() any { return t.NewResponse() }
@@ -323,6 +344,14 @@ func (bt *boundTool) call(ctx context.Context, c *Call, sink Sink) (a Answer) {
 	outcome := observe.OutcomeOK
 	defer func() { bt.metrics.End(outcome) }()
 
+	// Authorization comes first: a caller that may not call the tool learns
+	// nothing of its arguments' rules, and no backend work starts.
+	p, _ := authn.FromContext(ctx)
+	if err := bt.authorize(p); err != nil {
+		outcome = observe.OutcomeRPCError
+		return Answer{Err: err}
+	}
+
 	in, invalid := bt.request(c.Args)
 	if invalid != nil {
 		outcome = observe.OutcomeInvalidArgs
@@ -333,8 +362,14 @@ func (bt *boundTool) call(ctx context.Context, c *Call, sink Sink) (a Answer) {
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	callCtx, a.RequestID = outgoing(callCtx, c)
+	callCtx, err := withCredential(callCtx, bt.minter, bt.audience, p)
+	if err != nil {
+		bt.logger.Error("minting a credential failed", "tool", bt.tool.Name, "request_id", a.RequestID, "error", err)
+		recycle(&bt.requests, in)
+		outcome = observe.OutcomeRPCError
+		return Answer{RequestID: a.RequestID, Err: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error"}}
+	}
 
-	var err error
 	switch bt.tool.Kind {
 	case catalog.Unary:
 		out := bt.responses.Get().(proto.Message)

@@ -1,8 +1,10 @@
 package bridge
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -10,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/toolwire/toolwire/edge/observe"
+	"github.com/toolwire/toolwire/edge/policy/authn"
 )
 
 // JSON-RPC error codes the edge uses beyond the JSON-RPC 2.0 set. They are in
@@ -92,4 +95,40 @@ func codeName(c codes.Code) string {
 
 func toolError(text string) *mcp.CallToolResult {
 	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: text}}}
+}
+
+// authorize refuses a call whose principal may not call the tool: none when
+// one is required, or an expired one ([CodeUnauthenticated]), or one without every scope the
+// tool requires ([CodePermissionDenied], with the missing and required
+// scopes in the error's data, for a client to step up).
+func (bt *boundTool) authorize(p *authn.Principal) error {
+	if p == nil {
+		if bt.requirePrincipal {
+			return &jsonrpc.Error{Code: CodeUnauthenticated, Message: bt.tool.Name + ": authentication required"}
+		}
+		return nil
+	}
+	// A long-lived stream (HTTP+SSE) outlives the token that opened it.
+	if !p.Expiry.IsZero() && time.Now().After(p.Expiry) {
+		return &jsonrpc.Error{Code: CodeUnauthenticated, Message: bt.tool.Name + ": the access token has expired"}
+	}
+	missing := p.MissingScopes(bt.tool.Scopes)
+	if len(missing) == 0 {
+		return nil
+	}
+	data, _ := json.Marshal(ScopeError{Missing: missing, Required: bt.tool.Scopes})
+	return &jsonrpc.Error{
+		Code:    CodePermissionDenied,
+		Message: fmt.Sprintf("%s: missing scope: %s", bt.tool.Name, strings.Join(missing, " ")),
+		Data:    data,
+	}
+}
+
+// ScopeError is the data of a [CodePermissionDenied] error for missing
+// scopes.
+type ScopeError struct {
+	// Missing are the required scopes the caller was not granted.
+	Missing []string `json:"missing_scopes"`
+	// Required are all the scopes the tool requires.
+	Required []string `json:"required_scopes"`
 }

@@ -6,6 +6,8 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/toolwire/toolwire/edge/observe"
+	"github.com/toolwire/toolwire/edge/policy/authn"
+	"github.com/toolwire/toolwire/internal/credential"
 )
 
 // MetaRequestID is the result _meta key that tells the client the request id
@@ -28,4 +30,20 @@ func outgoing(ctx context.Context, c *Call) (context.Context, string) {
 		kv = append(kv, observe.MDTracestate, ts)
 	}
 	return metadata.AppendToOutgoingContext(ctx, kv...), id
+}
+
+// withCredential adds to ctx's outgoing metadata a credential minted by m
+// for p and the backend audience: who the caller is, with which scopes, for
+// which backend, until the earlier of the credential's TTL and p's expiry.
+// The client's own token is never forwarded. Without a minter or a principal
+// (stdio, an edge without authentication) the call carries no credential.
+func withCredential(ctx context.Context, m *credential.Minter, audience string, p *authn.Principal) (context.Context, error) {
+	if m == nil || p == nil {
+		return ctx, nil
+	}
+	return m.OutgoingContext(ctx, audience, credential.Principal{
+		Subject:  string(p.Method) + ":" + p.Subject,
+		Scopes:   p.Scopes,
+		NotAfter: p.Expiry,
+	})
 }

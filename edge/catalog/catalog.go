@@ -149,6 +149,10 @@ func newTool(md protoreflect.MethodDescriptor, opt *mcpv1.ToolOptions) (*Tool, e
 		return nil, fmt.Errorf("default_timeout %v exceeds max_timeout %v", t.DefaultTimeout, t.MaxTimeout)
 	}
 
+	if sc := opt.GetScopes(); len(sc) > 0 {
+		t.Scopes = slices.Clone(sc)
+	}
+
 	t.Events = events(md.Output())
 
 	var validatorSchema json.RawMessage
@@ -308,6 +312,7 @@ type toolJSON struct {
 	OutputSchema   json.RawMessage  `json:"outputSchema,omitempty"`
 	DefaultTimeout string           `json:"defaultTimeout,omitempty"`
 	MaxTimeout     string           `json:"maxTimeout,omitempty"`
+	Scopes         []string         `json:"scopes,omitempty"`
 }
 
 // annotationsJSON uses MCP's names for the hints.
@@ -321,7 +326,7 @@ type annotationsJSON struct {
 // JSON returns the catalog as an indented JSON array, one object per tool in
 // name order, with name, title, description, annotations (MCP hint names),
 // method, kind, inputSchema, outputSchema, defaultTimeout and maxTimeout
-// (Go duration strings, omitted when zero). It is what `toolwire tools`
+// (Go duration strings, omitted when zero) and scopes (omitted when none). It is what `toolwire tools`
 // prints.
 func (c *Catalog) JSON() ([]byte, error) {
 	out := make([]toolJSON, 0, len(c.tools))
@@ -334,6 +339,7 @@ func (c *Catalog) JSON() ([]byte, error) {
 			Kind:         t.Kind.String(),
 			InputSchema:  t.InputSchema,
 			OutputSchema: t.OutputSchema,
+			Scopes:       t.Scopes,
 		}
 		if a := t.Annotations; a != (Annotations{}) {
 			j.Annotations = &annotationsJSON{a.ReadOnly, a.Destructive, a.Idempotent, a.OpenWorld}

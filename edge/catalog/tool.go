@@ -72,6 +72,9 @@ type Tool struct {
 	// DefaultTimeout and MaxTimeout come from the tool option; zero means
 	// the edge's own default and maximum.
 	DefaultTimeout, MaxTimeout time.Duration
+	// Scopes are the OAuth scopes a caller must hold, every one, to see and
+	// call the tool; empty means any authenticated caller.
+	Scopes []string
 
 	// Events maps each response field that carries an event to its kind;
 	// fields absent from the map are payload.

@@ -21,6 +21,19 @@ type Config struct {
 	// AllowedHosts and AllowedOrigins widen the Host/Origin guard beyond
 	// loopback.
 	AllowedHosts, AllowedOrigins []string
+	// AuthJWKSURL, AuthIssuer and AuthAudience turn on JWT authentication:
+	// the authorization server's JWKS, its issuer, and the edge's own
+	// resource URL, which tokens must be issued for.
+	AuthJWKSURL, AuthIssuer, AuthAudience string
+	// AuthAPIKeys is a YAML file of hashed API keys for service accounts
+	// (hash, subject, scopes); it turns on authentication too.
+	AuthAPIKeys string
+	// CredentialKey is the PEM file of the Ed25519 private key the edge
+	// mints backend credentials with (serve); the demo generates one.
+	CredentialKey string
+	// Insecure lets serve listen on a non-loopback address without
+	// authentication.
+	Insecure bool
 	// Version is reported to clients.
 	Version string
 	// Logger is where the process logs; nil means slog.Default().

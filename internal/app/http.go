@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/toolwire/toolwire/edge"
+	"github.com/toolwire/toolwire/edge/policy/authn"
 	echov1 "github.com/toolwire/toolwire/gen/go/examples/echo/v1"
 	searchv1 "github.com/toolwire/toolwire/gen/go/examples/search/v1"
 )
@@ -28,11 +29,11 @@ var gatewayRegistrars = map[string]func(context.Context, *runtime.ServeMux, *grp
 // newGateway serves REST/JSON for the services behind conns. JSON uses proto
 // field names, as the MCP side does; server streams answer as
 // newline-delimited JSON, one {"result": ...} per message.
-func newGateway(ctx context.Context, conns map[string]*grpc.ClientConn) (http.Handler, error) {
-	mux := runtime.NewServeMux(runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+func newGateway(ctx context.Context, conns map[string]*grpc.ClientConn, opts ...runtime.ServeMuxOption) (http.Handler, error) {
+	mux := runtime.NewServeMux(append([]runtime.ServeMuxOption{runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 		UnmarshalOptions: protojson.UnmarshalOptions{},
-	}))
+	})}, opts...)...)
 	for svc, conn := range conns {
 		if reg, ok := gatewayRegistrars[svc]; ok {
 			if err := reg(ctx, mux, conn); err != nil {
@@ -49,6 +50,9 @@ func routes(e *edge.Edge, gateway http.Handler) http.Handler {
 	mcp := e.Handler()
 	mux.Handle("/mcp", mcp)
 	mux.Handle("/sse", mcp)
+	// The protected resource metadata, when authentication is on.
+	mux.Handle(authn.WellKnownPath, mcp)
+	mux.Handle(authn.WellKnownPath+"/", mcp)
 	mux.Handle("/api/", gateway)
 	mux.Handle("/metrics", promhttp.Handler())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/toolwire/toolwire/edge"
+	"github.com/toolwire/toolwire/internal/credential"
 	"github.com/toolwire/toolwire/server"
 )
 
@@ -24,26 +26,55 @@ func Serve(ctx context.Context, cfg Config) error {
 	if len(cfg.Backends) == 0 {
 		return fmt.Errorf("serve: no --backend given")
 	}
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:7070"
+	}
+	if err := checkListen(addr, cfg); err != nil {
+		return err
+	}
+	sec, err := newSecurity(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
 	b, err := dialBackends(ctx, cfg.Backends, backendWait, cfg.logger())
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	return serveEdge(ctx, cfg, b, nil)
+	return serveEdge(ctx, cfg, b, sec, nil)
 }
 
 // Demo runs the edge with the example backends in this process, on in-memory
 // gRPC connections, until ctx is done.
+//
+// With authentication on, the edge mints a credential for each backend call
+// with an ephemeral key pair, and the backends require it: a gRPC or REST
+// call that bypasses the edge's authentication is refused.
 func Demo(ctx context.Context, cfg Config) error {
-	if err := loopbackOnly(cfg.Addr); err != nil {
+	if !cfg.authOn() {
+		if err := loopbackOnly(cfg.Addr); err != nil {
+			return err
+		}
+	}
+	var key ed25519.PrivateKey
+	var verify ed25519.PublicKey
+	if cfg.authOn() {
+		var err error
+		if verify, key, err = credential.GenerateKey(); err != nil {
+			return err
+		}
+	}
+	sec, err := newSecurity(ctx, cfg, key)
+	if err != nil {
 		return err
 	}
-	b, stop, err := startDemoBackends(ctx, cfg)
+	b, stop, err := startDemoBackends(ctx, cfg, verify)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	return serveEdge(ctx, cfg, b, printBanner)
+	return serveEdge(ctx, cfg, b, sec, printBanner)
 }
 
 // Stdio serves the demo's tools over stdio (in, out) until in ends.
@@ -58,13 +89,14 @@ func Stdio(ctx context.Context, cfg Config, in io.ReadCloser, out io.WriteCloser
 		defer b.close()
 	} else {
 		var stop func()
-		b, stop, err = startDemoBackends(ctx, cfg)
+		b, stop, err = startDemoBackends(ctx, cfg, nil)
 		if err != nil {
 			return err
 		}
 		defer stop()
 	}
-	e, err := newEdge(cfg, b)
+	// stdio is trusted local use: no authentication, no credentials.
+	e, err := newEdge(cfg, b, security{})
 	if err != nil {
 		return err
 	}
@@ -96,27 +128,30 @@ func out(cfg Config) io.Writer {
 	return os.Stdout
 }
 
-func newEdge(cfg Config, b *backends) (*edge.Edge, error) {
+func newEdge(cfg Config, b *backends, sec security) (*edge.Edge, error) {
 	cat, err := b.catalog()
 	if err != nil {
 		return nil, err
 	}
 	return edge.New(cat, b.resolver(), &edge.Options{
-		Version:        cfg.Version,
-		Logger:         cfg.logger(),
-		DefaultTimeout: cfg.DefaultTimeout,
-		MaxTimeout:     cfg.MaxTimeout,
-		AllowedHosts:   cfg.AllowedHosts,
-		AllowedOrigins: cfg.AllowedOrigins,
+		Version:          cfg.Version,
+		Logger:           cfg.logger(),
+		DefaultTimeout:   cfg.DefaultTimeout,
+		MaxTimeout:       cfg.MaxTimeout,
+		AllowedHosts:     cfg.AllowedHosts,
+		AllowedOrigins:   cfg.AllowedOrigins,
+		Auth:             sec.auth,
+		ResourceMetadata: sec.metadata,
+		Credentials:      sec.minter,
 	})
 }
 
-func serveEdge(ctx context.Context, cfg Config, b *backends, banner func(Config, net.Addr)) error {
-	e, err := newEdge(cfg, b)
+func serveEdge(ctx context.Context, cfg Config, b *backends, sec security, banner func(Config, net.Addr)) error {
+	e, err := newEdge(cfg, b, sec)
 	if err != nil {
 		return err
 	}
-	gw, err := newGateway(ctx, b.conns)
+	gw, err := newGateway(ctx, b.conns, sec.gatewayOptions()...)
 	if err != nil {
 		return err
 	}
@@ -132,7 +167,10 @@ func serveEdge(ctx context.Context, cfg Config, b *backends, banner func(Config,
 		banner(cfg, lis.Addr())
 	}
 	cfg.logger().Info("edge listening", "addr", lis.Addr().String())
-	return serveHTTP(ctx, lis, routes(e, gw))
+	err = serveHTTP(ctx, lis, routes(e, sec.protectREST(gw)))
+	// The sessions' GET streams live outside net/http's shutdown.
+	e.Close()
+	return err
 }
 
 // demoService is one example backend the demo runs in process.
@@ -145,7 +183,10 @@ type demoService struct {
 // its own gRPC server with the shared interceptor chain, reached over an
 // in-memory connection: the same gRPC path as a remote backend, without a
 // port.
-func startDemoBackends(ctx context.Context, cfg Config) (*backends, func(), error) {
+//
+// With verify set, every backend requires a credential the edge minted with
+// its private half, for that backend's service.
+func startDemoBackends(ctx context.Context, cfg Config, verify ed25519.PublicKey) (*backends, func(), error) {
 	b := newBackends()
 	var stops []func()
 	stopAll := func() {
@@ -154,7 +195,16 @@ func startDemoBackends(ctx context.Context, cfg Config) (*backends, func(), erro
 		}
 	}
 	for _, svc := range demoServices {
-		s := server.New(&server.Options{Logger: cfg.logger()})
+		opts := &server.Options{Logger: cfg.logger()}
+		if verify != nil {
+			v, err := credential.NewVerifier([]ed25519.PublicKey{verify}, []string{svc.name}, nil)
+			if err != nil {
+				stopAll()
+				return nil, nil, err
+			}
+			opts.Credentials = v
+		}
+		s := server.New(opts)
 		stopSvc, err := svc.register(ctx, s.GRPC(), cfg)
 		if err != nil {
 			stopAll()
@@ -204,7 +254,11 @@ func loopbackOnly(addr string) error {
 func printBanner(cfg Config, addr net.Addr) {
 	base := "http://" + addr.String()
 	w := out(cfg)
-	fmt.Fprintf(w, "toolwire demo: edge with the echo and search backends, listening on %s (loopback only; auth is off)\n", addr)
+	if cfg.authOn() {
+		fmt.Fprintf(w, "toolwire demo: edge with the echo and search backends, listening on %s (auth is on)\n", addr)
+	} else {
+		fmt.Fprintf(w, "toolwire demo: edge with the echo and search backends, listening on %s (loopback only; auth is off)\n", addr)
+	}
 	fmt.Fprintf(w, "  MCP Streamable HTTP  %s/mcp\n", base)
 	fmt.Fprintf(w, "  MCP legacy SSE       %s/sse\n", base)
 	fmt.Fprintf(w, "  REST                 %s/api/v1/echo  (POST {\"text\":\"hi\"})\n", base)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 
 	"github.com/toolwire/toolwire/server"
 )
@@ -20,6 +21,10 @@ type Config struct {
 	// MetricsAddr, when set, is where [Run] serves Prometheus metrics at
 	// /metrics, HOST:PORT.
 	MetricsAddr string
+	// CredentialKeys, when set, is a PEM file of the edge's public keys:
+	// every call must then carry an internal credential the edge minted
+	// for examples.echo.v1.EchoService, with the scopes of the method's tool option.
+	CredentialKeys string
 	// Logger receives the server's logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -43,7 +48,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := server.StartMetrics(ctx, cfg.MetricsAddr); err != nil {
 		return fmt.Errorf("echo metrics: %w", err)
 	}
-	s := server.New(&server.Options{Logger: logger})
+	opts := &server.Options{Logger: logger, StreamWorkers: runtime.GOMAXPROCS(0)}
+	if cfg.CredentialKeys != "" {
+		if opts.Credentials, err = server.LoadCredentialVerifier(cfg.CredentialKeys, "examples.echo.v1.EchoService"); err != nil {
+			return fmt.Errorf("echo: %w", err)
+		}
+	}
+	s := server.New(opts)
 	Register(s.GRPC())
 	logger.InfoContext(ctx, "echo service listening", slog.String("addr", lis.Addr().String()))
 	if err := s.Serve(ctx, lis); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 
 	"github.com/toolwire/toolwire/server"
 )
@@ -26,6 +27,10 @@ type Config struct {
 	// MetricsAddr, when set, is where [Run] serves Prometheus metrics at
 	// /metrics, HOST:PORT.
 	MetricsAddr string
+	// CredentialKeys, when set, is a PEM file of the edge's public keys:
+	// every call must then carry an internal credential the edge minted
+	// for examples.search.v1.SearchService, with the scopes of the method's tool option.
+	CredentialKeys string
 	// Logger receives the logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -75,7 +80,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := server.StartMetrics(ctx, cfg.MetricsAddr); err != nil {
 		return fmt.Errorf("search metrics: %w", err)
 	}
-	s := server.New(&server.Options{Logger: logger})
+	opts := &server.Options{Logger: logger, StreamWorkers: runtime.GOMAXPROCS(0)}
+	if cfg.CredentialKeys != "" {
+		if opts.Credentials, err = server.LoadCredentialVerifier(cfg.CredentialKeys, "examples.search.v1.SearchService"); err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+	}
+	s := server.New(opts)
 	svc.Register(s.GRPC())
 	store := "embedded"
 	if cfg.DatabaseURL != "" {

@@ -102,7 +102,10 @@ type ToolOptions struct {
 	StreamResult *StreamResult `protobuf:"bytes,6,opt,name=stream_result,json=streamResult,proto3" json:"stream_result,omitempty"`
 	// Exclude keeps the RPC out of the MCP catalog; it stays reachable over
 	// gRPC and REST.
-	Exclude       bool `protobuf:"varint,7,opt,name=exclude,proto3" json:"exclude,omitempty"`
+	Exclude bool `protobuf:"varint,7,opt,name=exclude,proto3" json:"exclude,omitempty"`
+	// Scopes are the OAuth scopes a caller must hold, all of them, to see and
+	// call the tool. Empty means any authenticated caller.
+	Scopes        []string `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -184,6 +187,13 @@ func (x *ToolOptions) GetExclude() bool {
 		return x.Exclude
 	}
 	return false
+}
+
+func (x *ToolOptions) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
 }
 
 // ToolAnnotations mirror MCP's tool annotations. All are hints.
@@ -330,7 +340,7 @@ var File_toolwire_mcp_v1_options_proto protoreflect.FileDescriptor
 
 const file_toolwire_mcp_v1_options_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtoolwire/mcp/v1/options.proto\x12\x0ftoolwire.mcp.v1\x1a google/protobuf/descriptor.proto\x1a\x1egoogle/protobuf/duration.proto\"\xd9\x02\n" +
+	"\x1dtoolwire/mcp/v1/options.proto\x12\x0ftoolwire.mcp.v1\x1a google/protobuf/descriptor.proto\x1a\x1egoogle/protobuf/duration.proto\"\xf1\x02\n" +
 	"\vToolOptions\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12B\n" +
@@ -339,7 +349,8 @@ const file_toolwire_mcp_v1_options_proto_rawDesc = "" +
 	"\vmax_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\n" +
 	"maxTimeout\x12B\n" +
 	"\rstream_result\x18\x06 \x01(\v2\x1d.toolwire.mcp.v1.StreamResultR\fstreamResult\x12\x18\n" +
-	"\aexclude\x18\a \x01(\bR\aexclude\"\xdf\x01\n" +
+	"\aexclude\x18\a \x01(\bR\aexclude\x12\x16\n" +
+	"\x06scopes\x18\b \x03(\tR\x06scopes\"\xdf\x01\n" +
 	"\x0fToolAnnotations\x12 \n" +
 	"\tread_only\x18\x01 \x01(\bH\x00R\breadOnly\x88\x01\x01\x12%\n" +
 	"\vdestructive\x18\x02 \x01(\bH\x01R\vdestructive\x88\x01\x01\x12#\n" +

@@ -26,6 +26,7 @@ func init() {
 		"toolwire.mcp.v1.ToolOptions.exclude":           "Exclude keeps the RPC out of the MCP catalog; it stays reachable over\ngRPC and REST.",
 		"toolwire.mcp.v1.ToolOptions.max_timeout":       "MaxTimeout caps any deadline a client asks for.",
 		"toolwire.mcp.v1.ToolOptions.name":              "Name is the tool name agents see. It must be unique in a catalog and\nmatch ^[a-zA-Z0-9_.-]{1,128}$.",
+		"toolwire.mcp.v1.ToolOptions.scopes":            "Scopes are the OAuth scopes a caller must hold, all of them, to see and\ncall the tool. Empty means any authenticated caller.",
 		"toolwire.mcp.v1.ToolOptions.stream_result":     "StreamResult says how a server stream's payload messages become the\ntool result.",
 		"toolwire.mcp.v1.ToolOptions.title":             "Title is a short human-readable name for the tool.",
 	})
