@@ -31,18 +31,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg = prometheus.DefaultRegisterer
 	}
 	return &Metrics{
-		calls: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		calls: Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "toolwire_tool_calls_total",
 			Help: "MCP tool calls finished by the edge, by tool and outcome.",
 		}, []string{"tool", "outcome"})),
-		inFlight: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		inFlight: Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "toolwire_tool_calls_in_flight",
 			Help: "MCP tool calls the edge is serving now, by tool.",
 		}, []string{"tool"})),
 	}
 }
 
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+// Register registers c with reg, or returns the equal collector already
+// there, so that several edges (or tests) may share a registerer; another
+// collector under the same name is a programming error and panics.
+func Register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 	if err := reg.Register(c); err != nil {
 		var are prometheus.AlreadyRegisteredError
 		if errors.As(err, &are) {

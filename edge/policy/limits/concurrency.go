@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/toolwire/toolwire/edge/observe"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/semaphore"
 )
@@ -300,32 +302,17 @@ type concurrencyMetrics struct {
 
 func newConcurrencyMetrics(reg prometheus.Registerer) *concurrencyMetrics {
 	return &concurrencyMetrics{
-		inFlight: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		inFlight: observe.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: "toolwire", Subsystem: "concurrency", Name: "in_flight",
 			Help: "Calls holding a concurrency slot, by scope.",
 		}, []string{"scope"})),
-		queued: register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		queued: observe.Register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: "toolwire", Subsystem: "concurrency", Name: "queued",
 			Help: "Calls waiting for a concurrency slot, by scope.",
 		}, []string{"scope"})),
-		rejected: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		rejected: observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "toolwire", Subsystem: "concurrency", Name: "rejected_total",
 			Help: "Calls refused a concurrency slot, by scope and reason (queue_full, wait_timeout).",
 		}, []string{"scope", "reason"})),
 	}
-}
-
-// register registers c with reg, or returns the equal collector already
-// there; another collector under the same name is a programming error.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err)
-	}
-	return c
 }

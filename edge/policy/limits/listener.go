@@ -4,6 +4,8 @@ import (
 	"net"
 	"sync"
 
+	"github.com/toolwire/toolwire/edge/observe"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/net/netutil"
 )
@@ -47,11 +49,11 @@ func LimitListener(l net.Listener, max int, opts *ListenerOptions) net.Listener 
 	if reg == nil {
 		reg = prometheus.DefaultRegisterer
 	}
-	open := register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+	open := observe.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: "toolwire", Subsystem: "connections", Name: "open",
 		Help: "Connections accepted and not yet closed.",
 	}))
-	rejected := register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+	rejected := observe.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: "toolwire", Subsystem: "connections", Name: "rejected_total",
 		Help: "Connections closed at once because the connection limit was reached.",
 	}))

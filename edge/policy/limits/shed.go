@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/toolwire/toolwire/edge/observe"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -53,7 +55,7 @@ func Shed(next http.Handler, opts *ShedOptions) http.Handler {
 	if reg == nil {
 		reg = prometheus.DefaultRegisterer
 	}
-	shed := register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+	shed := observe.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: "toolwire", Name: "shed_total",
 		Help: "Requests answered 503 at once because the replica was over capacity.",
 	}))

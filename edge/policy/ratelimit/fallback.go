@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/toolwire/toolwire/edge/observe"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 )
@@ -157,7 +159,7 @@ func NewFallback(primary Limiter, opts *FallbackOptions) *Fallback {
 	if reg == nil {
 		reg = prometheus.DefaultRegisterer
 	}
-	vec := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	vec := observe.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: FallbackMetric,
 		Help: "Rate-limit decisions made without the primary store, by reason.",
 	}, []string{"reason"}))
@@ -165,7 +167,7 @@ func NewFallback(primary Limiter, opts *FallbackOptions) *Fallback {
 	for _, r := range []string{ReasonTimeout, ReasonError, ReasonDown} {
 		f.counters[r] = vec.WithLabelValues(r)
 	}
-	f.up = register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+	f.up = observe.Register(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: StoreUpMetric,
 		Help: "1 while the primary rate-limit store answers, 0 while decisions fall back.",
 	}))
@@ -265,20 +267,4 @@ func orDefault(v, def time.Duration) time.Duration {
 		return v
 	}
 	return def
-}
-
-// register registers c with reg, or returns the equal collector already
-// registered there; another collector under the same name is a programming
-// error.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err)
-	}
-	return c
 }
