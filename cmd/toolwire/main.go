@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 
 	"github.com/toolwire/toolwire/internal/app"
@@ -49,11 +48,6 @@ func main() {
 	}
 }
 
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stderr, usage)
@@ -66,7 +60,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("toolwire "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := app.Config{Version: version, Out: stdout}
-	var backends, hosts, origins listFlag
 	var demo bool
 	var healthService string
 	var configPath string
@@ -74,41 +67,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 	gogc := 100
 	switch cmd {
 	case "demo", "serve", "stdio":
-		fs.DurationVar(&cfg.DefaultTimeout, "default-timeout", 0, "deadline of a tool call when neither tool nor client sets one (default 60s)")
-		fs.DurationVar(&cfg.MaxTimeout, "max-timeout", 0, "cap on every tool call's deadline (default 10m)")
 		fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 		fs.IntVar(&gogc, "gogc", gogc, "Go GC target percentage (the GOGC environment variable wins when set); see README")
+		app.RegisterFlags(cmd, fs, &cfg)
 	case "tools", "health":
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
 	switch cmd {
-	case "demo", "serve":
-		def := "127.0.0.1:7070"
-		fs.StringVar(&cfg.Addr, "addr", def, "HTTP listen address, HOST:PORT (port 0 picks a free port)")
-		fs.Var(&hosts, "allowed-host", "Host header value to accept besides loopback names (repeatable)")
-		fs.Var(&origins, "allowed-origin", "browser Origin to accept besides loopback ones (repeatable)")
-		fs.StringVar(&cfg.AuthJWKSURL, "auth-jwks-url", "", "authorization server's JWKS URL: turns on JWT authentication (needs --auth-issuer, --auth-audience)")
-		fs.StringVar(&cfg.AuthIssuer, "auth-issuer", "", "issuer (iss) every access token must carry")
-		fs.StringVar(&cfg.AuthAudience, "auth-audience", "", "the edge's resource URL (e.g. https://edge.example/mcp): the aud every token must include, and the resource of /.well-known/oauth-protected-resource")
-		fs.StringVar(&cfg.AuthAPIKeys, "auth-api-keys", "", "YAML file of hashed API keys (hash, subject, scopes): turns on API-key authentication")
-	}
-	if cmd == "serve" {
-		fs.StringVar(&cfg.CredentialKey, "credential-key", "", "PEM file of the Ed25519 private key the edge signs backend credentials with (backends check them with --credential-keys)")
-		fs.BoolVar(&cfg.Insecure, "insecure", false, "allow listening on a non-loopback address without authentication")
-	}
-	switch cmd {
 	case "serve":
-		fs.Var(&backends, "backend", "gRPC backend address HOST:PORT (repeatable)")
-		fs.StringVar(&configPath, "config", "", "YAML config file (addr, backends, default_timeout, max_timeout, allowed_hosts, allowed_origins); flags given explicitly override it")
+		fs.StringVar(&configPath, "config", "", "YAML config file: every flag is a key (max_timeout for --max-timeout, backends: [...] for --backend); flags given explicitly override it")
 	case "stdio":
 		fs.BoolVar(&demo, "demo", false, "serve the demo's example backends in this process")
-		fs.Var(&backends, "backend", "gRPC backend address HOST:PORT (repeatable)")
 	case "health":
 		fs.StringVar(&healthService, "service", "", "service name to check (default: the whole server)")
-	case "demo":
-		fs.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL for the search backend (default: embedded corpus)")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -122,10 +95,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	cfg.Backends, cfg.AllowedHosts, cfg.AllowedOrigins = backends, hosts, origins
 	if configPath != "" {
-		var err error
-		if cfg, err = withConfigFile(fs, cfg, configPath); err != nil {
+		if err := app.ApplyConfigFile(fs, configPath); err != nil {
 			return err
 		}
 	}
@@ -147,41 +118,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return app.Serve(ctx, cfg)
 	case "stdio":
-		if demo == (len(backends) > 0) {
+		if demo == (len(cfg.Backends) > 0) {
 			return errors.New("stdio: give either --demo or --backend")
 		}
 		return app.Stdio(ctx, cfg, os.Stdin, os.Stdout)
 	default:
 		return app.Tools(ctx, cfg)
 	}
-}
-
-// withConfigFile returns the config file's settings over the defaults, with
-// the flags given explicitly on the command line over both.
-func withConfigFile(fs *flag.FlagSet, flags app.Config, path string) (app.Config, error) {
-	cfg := flags
-	cfg.Addr, cfg.Backends, cfg.DefaultTimeout, cfg.MaxTimeout, cfg.AllowedHosts, cfg.AllowedOrigins =
-		"127.0.0.1:7070", nil, 0, 0, nil, nil
-	if err := app.LoadConfig(path, &cfg); err != nil {
-		return cfg, err
-	}
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "addr":
-			cfg.Addr = flags.Addr
-		case "backend":
-			cfg.Backends = flags.Backends
-		case "default-timeout":
-			cfg.DefaultTimeout = flags.DefaultTimeout
-		case "max-timeout":
-			cfg.MaxTimeout = flags.MaxTimeout
-		case "allowed-host":
-			cfg.AllowedHosts = flags.AllowedHosts
-		case "allowed-origin":
-			cfg.AllowedOrigins = flags.AllowedOrigins
-		}
-	})
-	return cfg, nil
 }
 
 // setGC sets the garbage collector's target. The default is Go's own, 100:

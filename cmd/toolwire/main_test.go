@@ -2,14 +2,9 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/toolwire/toolwire/internal/app"
 )
 
 func TestRunRejectsBadInvocations(t *testing.T) {
@@ -28,6 +23,7 @@ func TestRunRejectsBadInvocations(t *testing.T) {
 		{[]string{"demo", "--addr", "0.0.0.0:7070"}, "binds loopback only"},
 		{[]string{"serve", "--config", "/nonexistent/toolwire.yaml"}, "no such file"},
 		{[]string{"health", "127.0.0.1:1"}, "health of 127.0.0.1:1"},
+		{[]string{"serve", "--max-timeout", "-3s"}, "want a positive duration"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -51,25 +47,3 @@ func TestToolsCommand(t *testing.T) {
 	}
 }
 
-func TestConfigFileAndFlags(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "toolwire.yaml")
-	if err := os.WriteFile(path, []byte("addr: 127.0.0.1:9999\nbackends: [a:1]\nmax_timeout: 2m\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fs := flag.NewFlagSet("t", flag.ContinueOnError)
-	var backends listFlag
-	cfg := app.Config{}
-	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:7070", "")
-	fs.Var(&backends, "backend", "")
-	if err := fs.Parse([]string{"--backend", "b:2"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Backends = backends
-	got, err := withConfigFile(fs, cfg, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Addr != "127.0.0.1:9999" || len(got.Backends) != 1 || got.Backends[0] != "b:2" || got.MaxTimeout != 2*time.Minute {
-		t.Errorf("got addr %q backends %v max %v: want the file's addr and max_timeout, the flag's backend", got.Addr, got.Backends, got.MaxTimeout)
-	}
-}

@@ -2,65 +2,100 @@ package app
 
 import (
 	"bytes"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
-	"time"
+	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// fileConfig is the YAML form of a [Config], for `toolwire serve --config`.
-// Durations are Go duration strings ("30s", "10m").
-type fileConfig struct {
-	Addr           string   `yaml:"addr"`
-	Backends       []string `yaml:"backends"`
-	DefaultTimeout string   `yaml:"default_timeout"`
-	MaxTimeout     string   `yaml:"max_timeout"`
-	AllowedHosts   []string `yaml:"allowed_hosts"`
-	AllowedOrigins []string `yaml:"allowed_origins"`
-}
-
-// LoadConfig reads a YAML config file into cfg, leaving fields the file does
-// not set as they are. Unknown keys and malformed values are errors that
-// name the file, the line and the key.
-func LoadConfig(path string, cfg *Config) error {
+// ApplyConfigFile sets fs's flags from the YAML file at path, for
+// `toolwire serve --config`. Every flag of the command is a key: its name
+// with '_' for '-' (max_timeout for --max-timeout), and a repeatable flag
+// may be spelled in the plural with a list (backends: [a:1, b:2] for
+// --backend). Flags given on the command line win over the file, so call
+// it after fs.Parse. Values are parsed by the flags themselves, so a file
+// and a command line accept exactly the same things. Unknown keys, nested
+// maps and malformed values are errors that name the file, line and key.
+func ApplyConfigFile(fs *flag.FlagSet, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	var fc fileConfig
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&fc); err != nil && err.Error() != "EOF" {
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if fc.Addr != "" {
-		cfg.Addr = fc.Addr
+	if len(doc.Content) == 0 {
+		return nil
 	}
-	if fc.Backends != nil {
-		cfg.Backends = fc.Backends
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s:%d: want a map of settings at the top", path, root.Line)
 	}
-	if fc.AllowedHosts != nil {
-		cfg.AllowedHosts = fc.AllowedHosts
-	}
-	if fc.AllowedOrigins != nil {
-		cfg.AllowedOrigins = fc.AllowedOrigins
-	}
-	for _, d := range []struct {
-		key, val string
-		dst      *time.Duration
-	}{
-		{"default_timeout", fc.DefaultTimeout, &cfg.DefaultTimeout},
-		{"max_timeout", fc.MaxTimeout, &cfg.MaxTimeout},
-	} {
-		if d.val == "" {
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		name := flagName(fs, k.Value)
+		if name == "" || name == "config" {
+			return fmt.Errorf("%s:%d: unknown key %q; the keys are: %s", path, k.Line, k.Value, strings.Join(configKeys(fs), ", "))
+		}
+		if seen[name] {
+			return fmt.Errorf("%s:%d: key %q given twice", path, k.Line, k.Value)
+		}
+		seen[name] = true
+		if explicit[name] {
 			continue
 		}
-		v, err := time.ParseDuration(d.val)
-		if err != nil || v <= 0 {
-			return fmt.Errorf("%s: %s: want a positive duration such as \"30s\", got %q", path, d.key, d.val)
+		var vals []*yaml.Node
+		switch v.Kind {
+		case yaml.ScalarNode:
+			vals = []*yaml.Node{v}
+		case yaml.SequenceNode:
+			vals = v.Content
+		default:
+			return fmt.Errorf("%s:%d: %s: want a value or a list of values", path, v.Line, k.Value)
 		}
-		*d.dst = v
+		for _, s := range vals {
+			if s.Kind != yaml.ScalarNode {
+				return fmt.Errorf("%s:%d: %s: want a value, not a nested structure", path, s.Line, k.Value)
+			}
+			if err := fs.Set(name, s.Value); err != nil {
+				return fmt.Errorf("%s:%d: %s: %w", path, s.Line, k.Value, err)
+			}
+		}
 	}
 	return nil
+}
+
+// flagName is the flag a config key sets, or "" if none.
+func flagName(fs *flag.FlagSet, key string) string {
+	name := strings.ReplaceAll(key, "_", "-")
+	if fs.Lookup(name) != nil {
+		return name
+	}
+	if s, ok := strings.CutSuffix(name, "s"); ok && fs.Lookup(s) != nil {
+		return s
+	}
+	return ""
+}
+
+func configKeys(fs *flag.FlagSet) []string {
+	var keys []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "config" {
+			keys = append(keys, strings.ReplaceAll(f.Name, "-", "_"))
+		}
+	})
+	sort.Strings(keys)
+	return keys
 }

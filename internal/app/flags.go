@@ -1,0 +1,69 @@
+package app
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// RegisterFlags registers on fs the flags of command cmd (demo, serve,
+// stdio) that fill cfg. Each concern registers its own in its file
+// (flags_security.go, flags_limits.go), so a new setting is one line there,
+// and it is a config-file key too (see [ApplyConfigFile]).
+func RegisterFlags(cmd string, fs *flag.FlagSet, cfg *Config) {
+	switch cmd {
+	case "demo", "serve", "stdio":
+		fs.Var(positiveDuration{&cfg.DefaultTimeout}, "default-timeout", "deadline of a tool call when neither tool nor client sets one (default 60s)")
+		fs.Var(positiveDuration{&cfg.MaxTimeout}, "max-timeout", "cap on every tool call's deadline (default 10m)")
+	}
+	switch cmd {
+	case "demo", "serve":
+		if cfg.Addr == "" {
+			cfg.Addr = "127.0.0.1:7070"
+		}
+		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "HTTP listen address, HOST:PORT (port 0 picks a free port)")
+		fs.Var(stringList{&cfg.AllowedHosts}, "allowed-host", "Host header value to accept besides loopback names (repeatable)")
+		fs.Var(stringList{&cfg.AllowedOrigins}, "allowed-origin", "browser Origin to accept besides loopback ones (repeatable)")
+	}
+	switch cmd {
+	case "serve", "stdio":
+		fs.Var(stringList{&cfg.Backends}, "backend", "gRPC backend address HOST:PORT (repeatable)")
+	case "demo":
+		fs.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL for the search backend (default: embedded corpus)")
+	}
+	registerSecurityFlags(cmd, fs, cfg)
+	registerLimitFlags(cmd, fs, cfg)
+}
+
+// stringList is a repeatable string flag appending to *p.
+type stringList struct{ p *[]string }
+
+func (l stringList) String() string {
+	if l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+
+func (l stringList) Set(v string) error { *l.p = append(*l.p, v); return nil }
+
+// positiveDuration is a duration flag that refuses zero and negative values.
+type positiveDuration struct{ p *time.Duration }
+
+func (d positiveDuration) String() string {
+	if d.p == nil || *d.p == 0 {
+		return ""
+	}
+	return d.p.String()
+}
+
+func (d positiveDuration) Set(v string) error {
+	x, err := time.ParseDuration(v)
+	if err != nil || x <= 0 {
+		return fmt.Errorf("want a positive duration such as \"30s\", got %q", v)
+	}
+	*d.p = x
+	return nil
+}
