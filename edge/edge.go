@@ -67,6 +67,9 @@ type Edge struct {
 	posts     *postRegistry
 	sessions  *sessionTable
 	fast      *fastPath
+	// inits are the SDK's initialize results, for the sessions the edge
+	// opens itself (lazysession.go).
+	inits initResults
 	// parents maps sessions the edge opened itself (SSE, stdio) to the
 	// context whose end cancels their calls.
 	parents   sync.Map

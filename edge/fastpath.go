@@ -200,6 +200,15 @@ func (f *fastPath) serveSession(w http.ResponseWriter, r *http.Request, s *liveS
 		f.served.Add(1)
 		w.WriteHeader(http.StatusAccepted)
 		return true
+	case "notifications/initialized":
+		// Recorded for a session the edge opened, whose SDK session may
+		// never be needed (lazysession.go).
+		if s.initialized() {
+			putFastBuf(b)
+			f.served.Add(1)
+			w.WriteHeader(http.StatusAccepted)
+			return true
+		}
 	case "logging/setLevel":
 		// The SDK answers it; the fast path's streams need the level too.
 		if lv, ok := logLevels[m.Level]; ok {

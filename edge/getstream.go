@@ -84,7 +84,7 @@ func (e *Edge) standaloneNotifications(next mcp.MethodHandler) mcp.MethodHandler
 		if !ok {
 			return next(ctx, method, req)
 		}
-		s := e.sessions.byID(ss.ID())
+		s := e.sessions.bySDKID(ss.ID())
 		if s == nil {
 			return next(ctx, method, req)
 		}

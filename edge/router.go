@@ -41,6 +41,10 @@ func (e *Edge) serveStreamable(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
+	case r.Method == http.MethodPost && s == nil && e.fast != nil && r.Header.Get(headerSessionID) == "":
+		if e.serveInitialize(w, r) {
+			return
+		}
 	case r.Method == http.MethodPost && s != nil:
 		if e.fast != nil && e.fast.serveSession(w, r, s) {
 			return
@@ -53,6 +57,13 @@ func (e *Edge) serveStreamable(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case r.Method == http.MethodDelete && s != nil:
+		if s.sdkSession() == nil && s.closeLazy() {
+			w.WriteHeader(http.StatusNoContent) // as the SDK answers
+			return
+		}
+		if !e.toSDK(w, r, s) {
+			return
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		e.stateful.ServeHTTP(sw, r)
 		if sw.status/100 == 2 {
@@ -60,7 +71,28 @@ func (e *Edge) serveStreamable(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if s != nil && !e.toSDK(w, r, s) {
+		return
+	}
 	e.stateful.ServeHTTP(dw, r)
+}
+
+// toSDK readies r, a request on session s, for the SDK: it opens s's SDK
+// session if it has none (lazysession.go) and names it by the SDK's id. It
+// answers 404 and reports false if s has ended meanwhile.
+func (e *Edge) toSDK(w http.ResponseWriter, r *http.Request, s *liveSession) bool {
+	if err := e.openSDK(r, s); err != nil {
+		http.Error(w, "session not found", http.StatusNotFound)
+		return false
+	}
+	s.mu.Lock()
+	sdkID := s.sdkID
+	s.mu.Unlock()
+	if sdkID != s.id {
+		r.Header = r.Header.Clone()
+		r.Header.Set(headerSessionID, sdkID)
+	}
+	return true
 }
 
 // statusWriter records the status of a response.

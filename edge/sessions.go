@@ -21,24 +21,35 @@ import (
 // SessionTimeout is off, and the edge expires sessions here, counting every
 // request that names the session, whoever answers it.
 //
-// A session enters the table when its initialize succeeds (see
-// trackSessions) and leaves it on DELETE or expiry, when the edge closes it.
+// A session enters the table when the edge answers its initialize
+// (lazysession.go) or the SDK's initialize succeeds (trackSessions), and
+// leaves it on DELETE or expiry, when the edge closes it.
 type sessionTable struct {
 	timeout time.Duration
 	mu      sync.RWMutex
 	m       map[string]*liveSession
+	// sdk indexes the sessions that have an SDK session by the SDK's id,
+	// which differs from the client's for a session the edge opened.
+	sdk map[string]*liveSession
 }
 
 // liveSession is one session in the table.
 type liveSession struct {
+	// id is the Mcp-Session-Id the client knows.
 	id    string
-	ss    *mcp.ServerSession
 	table *sessionTable
 	// owner is the principal that opened the session (see ownerOf); only
 	// it may use the session. Empty when authentication is off.
 	owner string
 
 	mu sync.Mutex
+	// ss is the SDK's session, nil until one is needed (lazysession.go);
+	// sdkID is its id.
+	ss    *mcp.ServerSession
+	sdkID string
+	// lazy is what an SDK session needs to be opened: the client's
+	// initialize body, and whether it has sent notifications/initialized.
+	lazy *lazyInit
 	// refs counts the requests that name the session and are running; the
 	// idle timer runs only while it is zero.
 	refs  int
@@ -55,21 +66,40 @@ type liveSession struct {
 }
 
 func newSessionTable(timeout time.Duration) *sessionTable {
-	return &sessionTable{timeout: timeout, m: map[string]*liveSession{}}
+	return &sessionTable{timeout: timeout, m: map[string]*liveSession{}, sdk: map[string]*liveSession{}}
 }
 
-// add enters ss, whose initialize by owner has just succeeded.
+// add enters ss, whose initialize by owner the SDK has just answered.
 func (t *sessionTable) add(ss *mcp.ServerSession, owner string) {
 	id := ss.ID()
 	if id == "" {
 		return
 	}
-	s := &liveSession{id: id, ss: ss, table: t, owner: owner}
+	s := &liveSession{id: id, ss: ss, sdkID: id, table: t, owner: owner}
+	s.logLevel.Store(noLogs)
+	s.timer = time.AfterFunc(t.timeout, s.expire)
+	t.mu.Lock()
+	t.m[id] = s
+	t.sdk[id] = s
+	t.mu.Unlock()
+}
+
+// addLazy enters a session whose initialize by owner the edge answered,
+// with no SDK session yet.
+func (t *sessionTable) addLazy(id, owner string, lazy *lazyInit) {
+	s := &liveSession{id: id, table: t, owner: owner, lazy: lazy}
 	s.logLevel.Store(noLogs)
 	s.timer = time.AfterFunc(t.timeout, s.expire)
 	t.mu.Lock()
 	t.m[id] = s
 	t.mu.Unlock()
+}
+
+// sdkSession returns the SDK's session, nil if there is none yet.
+func (s *liveSession) sdkSession() *mcp.ServerSession {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ss
 }
 
 // acquire returns the live session id names, counting a request by owner
@@ -94,11 +124,12 @@ func (t *sessionTable) acquire(id, owner string) *liveSession {
 	return s
 }
 
-// byID returns the live session id, whoever owns it.
-func (t *sessionTable) byID(id string) *liveSession {
+// bySDKID returns the live session whose SDK session is id, whoever owns
+// it.
+func (t *sessionTable) bySDKID(id string) *liveSession {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.m[id]
+	return t.sdk[id]
 }
 
 // attach makes hw the session's GET stream, which holds the session alive
@@ -162,7 +193,9 @@ func (s *liveSession) expire() {
 	s.mu.Unlock()
 	s.close()
 	// The SDK's session ends too: later requests that name it get 404.
-	_ = s.ss.Close()
+	if ss := s.sdkSession(); ss != nil {
+		_ = ss.Close()
+	}
 }
 
 // close takes the session out of the table and cancels the fast path's
@@ -189,6 +222,9 @@ func (s *liveSession) close() {
 	if s.table.m[s.id] == s {
 		delete(s.table.m, s.id)
 	}
+	if s.sdkID != "" && s.table.sdk[s.sdkID] == s {
+		delete(s.table.sdk, s.sdkID)
+	}
 	s.table.mu.Unlock()
 }
 
@@ -202,7 +238,9 @@ func (t *sessionTable) closeAll() {
 	t.mu.RUnlock()
 	for _, s := range all {
 		s.close()
-		_ = s.ss.Close()
+		if ss := s.sdkSession(); ss != nil {
+			_ = ss.Close()
+		}
 	}
 }
 
@@ -253,7 +291,14 @@ func (e *Edge) trackSessions(next mcp.MethodHandler) mcp.MethodHandler {
 		res, err := next(ctx, method, req)
 		if method == "initialize" && err == nil && req.GetExtra() != nil {
 			if ss, ok := req.GetSession().(*mcp.ServerSession); ok {
-				e.sessions.add(ss, ownerOf(ctx))
+				switch o := ctx.Value(openingKey{}).(type) {
+				case *liveSession:
+					o.opened(ss) // the edge's session gets its SDK session
+				case probe:
+					// the edge learning the SDK's initialize result
+				default:
+					e.sessions.add(ss, ownerOf(ctx))
+				}
 			}
 		}
 		return res, err

@@ -33,6 +33,8 @@ type Message struct {
 	CancelID string
 	// Level is logging/setLevel's level.
 	Level string
+	// Version is initialize's protocolVersion.
+	Version string
 }
 
 // Meta holds the _meta members the edge reads.
@@ -74,8 +76,8 @@ const (
 )
 
 // Scan reads body as one JSON-RPC message of a method the edge may answer
-// itself, tools/call or notifications/cancelled, or one it must know of,
-// logging/setLevel. It reports false for anything else, including invalid
+// itself (tools/call, notifications/cancelled, initialize,
+// notifications/initialized) or one it must know of (logging/setLevel). It reports false for anything else, including invalid
 // JSON, batches, duplicate or unknown members, and ids the edge would not
 // echo exactly.
 func Scan(body []byte, m *Message) bool {
@@ -129,8 +131,58 @@ func Scan(body []byte, m *Message) bool {
 		lv := params.Get("level")
 		m.Level = lv.Str
 		return lv.Type == gjson.String
+	case "initialize":
+		return m.ID != "" && params.IsObject() && m.scanInitialize(params)
+	case "notifications/initialized":
+		return m.ID == "" && (seen&8 == 0 || onlyMeta(params))
 	}
 	return false
+}
+
+// scanInitialize reads initialize's params: protocolVersion a non-empty
+// string, capabilities an object of objects, clientInfo an implementation,
+// and nothing else but _meta. The SDK judges any other shape.
+func (m *Message) scanInitialize(params gjson.Result) bool {
+	var seen uint8
+	ok := true
+	params.ForEach(func(k, v gjson.Result) bool {
+		var bit uint8
+		switch k.Str {
+		case "protocolVersion":
+			bit = 1
+			ok = v.Type == gjson.String && v.Str != ""
+			m.Version = v.Str
+		case "capabilities":
+			bit = 2
+			ok = objectOfObjects(v)
+		case "clientInfo":
+			bit = 4
+			ok = implementation(v) && v.Get("name").Type == gjson.String && v.Get("version").Type == gjson.String
+		case "_meta":
+			bit = 8
+			ok = v.IsObject()
+		default:
+			ok = false
+		}
+		ok = ok && seen&bit == 0
+		seen |= bit
+		return ok
+	})
+	return ok && seen&7 == 7
+}
+
+// onlyMeta reports whether params is an object with no member but _meta,
+// itself an object.
+func onlyMeta(params gjson.Result) bool {
+	if !params.IsObject() {
+		return false
+	}
+	ok := true
+	params.ForEach(func(k, v gjson.Result) bool {
+		ok = k.Str == "_meta" && v.IsObject()
+		return ok
+	})
+	return ok
 }
 
 // plainID reports whether v is an id the edge echoes byte for byte as the
