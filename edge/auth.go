@@ -1,12 +1,15 @@
 package edge
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/tidwall/gjson"
 
 	"github.com/toolwire/toolwire/edge/policy/authn"
 )
@@ -24,9 +27,14 @@ import (
 //     principal of the GET that opened the session (sse.go binds the
 //     session's POSTs to it). withPrincipal, a receiving middleware, puts it
 //     back into the handler's context.
+//   - A POST whose tools/call names a tool the principal lacks a scope for
+//     is refused before any transport sees it, with HTTP 403
+//     insufficient_scope and the scopes to step up to (refuseScopes), as
+//     the MCP authorization spec asks of HTTP transports.
 //   - The bridge (boundTool.call) authorizes every tools/call, on either path,
-//     against the tool's scopes; withPrincipal filters tools/list down to the
-//     tools the principal may call.
+//     against the tool's scopes, as the last line and for stdio (a JSON-RPC
+//     error, -32003, with the missing scopes); withPrincipal filters
+//     tools/list down to the tools the principal may call.
 //   - stdio has no HTTP and no authentication: it is trusted local use.
 
 // tokenInfoKey is the auth.TokenInfo Extra key that carries the principal.
@@ -44,7 +52,56 @@ func (e *Edge) authenticate(h http.Handler) http.Handler {
 		ti.Extra = map[string]any{tokenInfoKey: p}
 		return ti, nil
 	}, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})
-	return e.auth.Middleware(toSDK(h))
+	return e.auth.Middleware(toSDK(e.refuseScopes(h)))
+}
+
+// scopeScanMax is the largest body refuseScopes reads; a larger one goes on
+// unread, and the bridge refuses its call (JSON-RPC -32003) if a scope is
+// missing.
+const scopeScanMax = 1 << 20
+
+// refuseScopes answers 403 insufficient_scope to a POST carrying a
+// tools/call (alone or in a batch) of a tool whose scopes the request's
+// principal lacks; the challenge names the scopes to ask for. Other
+// requests go on with their body as it came.
+func (e *Edge) refuseScopes(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := authn.FromContext(r.Context())
+		if r.Method != http.MethodPost || !ok || r.Body == nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, scopeScanMax+1))
+		rest := r.Body
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(body), rest), rest}
+		if err != nil || len(body) > scopeScanMax {
+			h.ServeHTTP(w, r)
+			return
+		}
+		var required []string
+		check := func(msg gjson.Result) {
+			if msg.Get("method").String() != "tools/call" {
+				return
+			}
+			scopes := e.scopes[msg.Get("params.name").String()]
+			if !p.HasScopes(scopes...) {
+				required = append(required, scopes...)
+			}
+		}
+		if root := gjson.ParseBytes(body); root.IsArray() {
+			root.ForEach(func(_, m gjson.Result) bool { check(m); return true })
+		} else {
+			check(root)
+		}
+		if required != nil {
+			e.auth.WriteInsufficientScope(w, required)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // serveMetadata adds the protected resource metadata (RFC 9728) to mux, at

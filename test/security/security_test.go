@@ -212,35 +212,41 @@ func TestToolAuthorization(t *testing.T) {
 	call := `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_document","arguments":{"id":"doc-000001"}}}`
 	search := `{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"search_documents","arguments":{"query":"river","limit":1}}}`
 	echoCall := `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}`
+	// A missing scope is refused over HTTP before any backend work, with 403
+	// insufficient_scope and the scope to step up to (the bridge's JSON-RPC
+	// -32003 is the last line, and stdio's answer).
+	stepUp := `Bearer error="insufficient_scope", error_description="token lacks a required scope", resource_metadata="` + metadataURL + `", scope="search:read"`
 	for _, tc := range []struct {
 		name, token, body string
-		wantCode          int64 // 0: a result
-		wantMsg, wantData string
+		wantStatus        int // 200: a successful result
+		wantAuth          string
 	}{
-		{"get_document without scope", plain, call, -32003, "get_document: missing scope: search:read", `{"missing_scopes":["search:read"],"required_scopes":["search:read"]}`},
-		{"search_documents without scope", plain, search, -32003, "search_documents: missing scope: search:read", `{"missing_scopes":["search:read"],"required_scopes":["search:read"]}`},
-		{"get_document with scope", reader, call, 0, "", ""},
-		{"echo, authenticated only", plain, echoCall, 0, "", ""},
-		{"get_document with an API key", s.apiKey, call, 0, "", ""},
+		{"get_document without scope", plain, call, 403, stepUp},
+		{"search_documents without scope", plain, search, 403, stepUp},
+		{"get_document without scope, in a shape only the SDK serves", plain,
+			`{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"get_document","arguments":{"id":"doc-000001"},"_meta":{"progressToken":{"x":1}}}}`, 403, stepUp},
+		{"get_document with scope", reader, call, 200, ""},
+		{"echo, authenticated only", plain, echoCall, 200, ""},
+		{"get_document with an API key", s.apiKey, call, 200, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sid := s.session(t, tc.token)
 			r, m := s.rpc(t, tc.token, sid, tc.body)
-			if r.status != 200 {
-				t.Fatalf("status = %d, want 200 (%s)", r.status, r.body)
+			if r.status != tc.wantStatus {
+				t.Fatalf("status = %d, want %d (%s)", r.status, tc.wantStatus, r.body)
 			}
-			if tc.wantCode == 0 {
+			if tc.wantStatus == 200 {
 				var res struct{ IsError bool }
 				if m.Error != nil || json.Unmarshal(m.Result, &res) != nil || res.IsError {
 					t.Fatalf("want a successful result, got %s", r.body)
 				}
 				return
 			}
-			if m.Error == nil {
-				t.Fatalf("want JSON-RPC error %d, got %s", tc.wantCode, r.body)
+			if got := r.header.Get("WWW-Authenticate"); got != tc.wantAuth {
+				t.Errorf("WWW-Authenticate = %q, want %q", got, tc.wantAuth)
 			}
-			if m.Error.Code != tc.wantCode || m.Error.Message != tc.wantMsg || string(m.Error.Data) != tc.wantData {
-				t.Errorf("error = %d %q %s, want %d %q %s", m.Error.Code, m.Error.Message, m.Error.Data, tc.wantCode, tc.wantMsg, tc.wantData)
+			if want := errBody("insufficient_scope", "token lacks a required scope"); r.body != want {
+				t.Errorf("body = %q, want %q", r.body, want)
 			}
 		})
 	}
