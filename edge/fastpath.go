@@ -24,9 +24,10 @@ import (
 //
 // Why: the SDK's JSON decoder allocates a 32 KiB buffer per message, several
 // times per call (MCP-NOTES.md), so an edge built on it spends about 230 µs
-// of CPU per call, most of it in allocation and GC. The SDK keeps everything
-// else: initialize and sessions, GET streams, notifications, streaming
-// tools, other methods, errors of every kind, HTTP+SSE and stdio. Whenever a
+// of CPU per call, most of it in allocation and GC. The edge also answers a
+// plain initialize and notifications/initialized (lazysession.go) and serves
+// GET streams (getstream.go). The SDK keeps everything else: other methods,
+// server-to-client requests, errors of every kind, HTTP+SSE and stdio. Whenever a
 // request is anything but the plain case, the body goes to the SDK as it
 // came, so what a client sees never depends on which path answered, except
 // that the fast path answers in JSON where the SDK would use a one-event SSE
