@@ -368,3 +368,58 @@ func TestMetadata(t *testing.T) {
 		t.Errorf("FromContext = %v, %v", got, ok)
 	}
 }
+
+// The Minter reuses a credential for the same audience and principal while
+// half its life is left; the Verifier answers a credential it verified from
+// its cache, but never once it has expired.
+func TestCaches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k := newKeys(t)
+		alice := credential.Principal{Subject: "alice", Scopes: []string{"a"}}
+		mint := func(audience string, p credential.Principal) string {
+			t.Helper()
+			tok, err := k.minter.Mint(audience, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+		first := mint(aud, alice)
+		if again := mint(aud, alice); again != first {
+			t.Error("a second Mint for the same audience and principal signed a new credential")
+		}
+		for name, p := range map[string]credential.Principal{
+			"other scopes":  {Subject: "alice", Scopes: []string{"a", "b"}},
+			"other subject": {Subject: "bob", Scopes: []string{"a"}},
+			"a NotAfter":    {Subject: "alice", Scopes: []string{"a"}, NotAfter: time.Now().Add(time.Hour)},
+		} {
+			if mint(aud, p) == first {
+				t.Errorf("%s: got alice's credential", name)
+			}
+		}
+		if _, err := k.minter.Mint("other.v1.Service", alice); err != nil {
+			t.Fatal(err)
+		} else if tok := mint("other.v1.Service", alice); tok == first {
+			t.Error("another audience got the same credential")
+		}
+		c1, err := k.ver.Verify(first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c2, err := k.ver.Verify(first); err != nil || c2.ID != c1.ID {
+			t.Fatalf("second Verify: %v, %v", c2, err)
+		}
+		time.Sleep(credential.DefaultTTL/2 + time.Second)
+		renewed := mint(aud, alice)
+		if renewed == first {
+			t.Error("past half its life, the credential was reused")
+		}
+		if c, err := k.ver.Verify(renewed); err != nil || c.ID == c1.ID {
+			t.Errorf("renewed credential: %v, %v", c, err)
+		}
+		time.Sleep(credential.DefaultTTL/2 + credential.DefaultClockSkew + time.Second)
+		if _, err := k.ver.Verify(first); !errors.Is(err, credential.ErrExpired) {
+			t.Errorf("an expired credential the Verifier had cached: %v, want ErrExpired", err)
+		}
+	})
+}

@@ -22,9 +22,10 @@ type MinterOptions struct {
 // Minter mints credentials with the edge's private key. It is safe for
 // concurrent use.
 type Minter struct {
-	key ed25519.PrivateKey
-	kid string
-	ttl time.Duration
+	key   ed25519.PrivateKey
+	kid   string
+	ttl   time.Duration
+	cache mintCache
 }
 
 // NewMinter returns a Minter that signs with key.
@@ -55,8 +56,10 @@ func (m *Minter) PublicKey() ed25519.PublicKey {
 	return m.key.Public().(ed25519.PublicKey)
 }
 
-// Mint returns a credential for p, valid for audience only, from now until
-// the Minter's TTL has passed or p.NotAfter, whichever is first.
+// Mint returns a credential for p, valid for audience only, until the
+// Minter's TTL has passed or p.NotAfter, whichever is first. A credential
+// minted earlier for the same audience and principal is returned again
+// while at least half its life is left (see cache.go).
 func (m *Minter) Mint(audience string, p Principal) (string, error) {
 	if audience == "" {
 		return "", errors.New("credential: empty audience")
@@ -73,6 +76,10 @@ func (m *Minter) Mint(audience string, p Principal) (string, error) {
 	// is already past.
 	if exp.Truncate(time.Second).Compare(now) <= 0 {
 		return "", errors.New("credential: principal's token has expired")
+	}
+	key := newMintKey(audience, p)
+	if tok, ok := m.cache.get(key, now); ok {
+		return tok, nil
 	}
 	claims := wireClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
@@ -91,6 +98,7 @@ func (m *Minter) Mint(audience string, p Principal) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("credential: sign: %w", err)
 	}
+	m.cache.put(key, s, now.Add(exp.Truncate(time.Second).Sub(now)/2))
 	return s, nil
 }
 

@@ -26,6 +26,7 @@ type Verifier struct {
 	keys      map[string]ed25519.PublicKey // by KeyID
 	audiences []string
 	parser    *jwt.Parser
+	verified  verifiedCache
 }
 
 // NewVerifier returns a Verifier that accepts credentials signed by any of
@@ -69,14 +70,19 @@ func NewVerifier(keys []ed25519.PublicKey, audiences []string, opts *VerifierOpt
 	return v, nil
 }
 
-// Verify checks token and returns its claims. Every error is one of the
-// Err* values of this package, whose text is safe to send to the caller.
+// Verify checks token and returns its claims, which the caller must not
+// modify: a credential verified before, and not expired, is answered from a
+// cache (cache.go). Every error is one of the Err* values of this package,
+// whose text is safe to send to the caller.
 func (v *Verifier) Verify(token string) (*Claims, error) {
 	if token == "" {
 		return nil, ErrMissing
 	}
 	if len(token) > maxTokenBytes {
 		return nil, ErrMalformed
+	}
+	if c, ok := v.verified.get(token, time.Now()); ok {
+		return c, nil
 	}
 	var wc wireClaims
 	tok, err := v.parser.ParseWithClaims(token, &wc, v.key)
@@ -99,6 +105,7 @@ func (v *Verifier) Verify(token string) (*Claims, error) {
 			break
 		}
 	}
+	v.verified.put(token, c)
 	return c, nil
 }
 
