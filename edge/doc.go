@@ -9,5 +9,7 @@
 //     SDK handler, everything else to a stateful one (router.go);
 //   - cancellation that reaches the backend in every era (cancel.go);
 //   - no response for a cancelled request (cancel.go, the drop filter);
-//   - Host and Origin validation against DNS rebinding (guard.go).
+//   - Host and Origin validation against DNS rebinding (guard.go);
+//   - rate and concurrency limits per principal and per tool, and bounded
+//     streams ([Limits]; limits.go, streams.go).
 package edge

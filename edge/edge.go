@@ -14,6 +14,7 @@ import (
 	"github.com/toolwire/toolwire/edge/catalog"
 	"github.com/toolwire/toolwire/edge/observe"
 	"github.com/toolwire/toolwire/edge/policy/authn"
+	"github.com/toolwire/toolwire/edge/policy/limits"
 	"github.com/toolwire/toolwire/internal/credential"
 )
 
@@ -37,8 +38,9 @@ type Options struct {
 	// besides loopback ones; see [Guard].
 	AllowedOrigins []string
 	// KeepAlive is the period of keep-alive comments on idle Streamable
-	// HTTP GET streams, which keep proxies from cutting them and find clients
-	// that went away; zero means DefaultKeepAlive, negative none.
+	// HTTP GET streams and HTTP+SSE streams, which keep proxies from cutting
+	// them and find clients that went away; zero means DefaultKeepAlive,
+	// negative none.
 	KeepAlive time.Duration
 	// SDKOnly turns the fast path off (fastpath.go): every request is
 	// served by the SDK. It is for comparisons, and a switch should the
@@ -56,6 +58,9 @@ type Options struct {
 	// Credentials, if not nil, mints the internal credential each backend
 	// call carries for its principal; see [bridge.Options].
 	Credentials *credential.Minter
+	// Limits, if not nil, govern what callers may take: rate budgets,
+	// calls in flight and streams (limits.go, streams.go).
+	Limits *Limits
 }
 
 // Edge serves a catalog of tools over MCP.
@@ -81,6 +86,11 @@ type Edge struct {
 	auth     *authn.Authenticator
 	metadata *http.ServeMux
 	scopes   map[string][]string
+	// gov enforces Options.Limits (nil: none); streamOpts and maxStream are
+	// its stream bounds.
+	gov        *governor
+	streamOpts *limits.StreamOptions
+	maxStream  time.Duration
 }
 
 // New builds an edge serving every tool of cat, each on the backend resolve
@@ -112,6 +122,15 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 	if e.keepAlive == 0 {
 		e.keepAlive = DefaultKeepAlive
 	}
+	var admit func(context.Context, *catalog.Tool) (func(), error)
+	if o.Limits != nil {
+		g, err := newGovernor(*o.Limits, cat)
+		if err != nil {
+			return nil, err
+		}
+		e.gov, e.streamOpts, e.maxStream = g, g.Stream, g.MaxStreamDuration
+		admit = e.admit
+	}
 	b, err := bridge.New(cat, resolve, &bridge.Options{
 		DefaultTimeout: o.DefaultTimeout,
 		MaxTimeout:     o.MaxTimeout,
@@ -122,6 +141,7 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		// path; stdio, which has none, is then refused.
 		RequirePrincipal: o.Auth != nil,
 		Credentials:      o.Credentials,
+		Admit:            admit,
 	})
 	if err != nil {
 		return nil, err
@@ -171,7 +191,9 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		PropagateRequestCancellation: true,
 		DisableLocalhostProtection:   true,
 	})
-	e.sse = newSSEHandler(e.server, &e.parents)
+	sse := newSSEHandler(e.server, &e.parents)
+	sse.guard, sse.keepAlive, sse.maxDuration = e.streamOpts, e.keepAlive, e.maxStream
+	e.sse = sse
 	return e, nil
 }
 
@@ -188,6 +210,10 @@ func (e *Edge) Handler() http.Handler {
 	mux.HandleFunc("/mcp", e.serveStreamable)
 	mux.HandleFunc("/sse", e.serveSSE)
 	var h http.Handler = mux
+	// Inside authentication, so that limits know the principal.
+	if e.gov != nil && (e.gov.principalOn || e.auth == nil) {
+		h = e.admitHTTP(h)
+	}
 	if e.auth != nil {
 		h = e.authenticate(h)
 	}

@@ -7,3 +7,10 @@ func (e *Edge) FastServed() uint64 {
 	}
 	return e.fast.served.Load()
 }
+
+// byIDForTest returns the live session the client knows as id.
+func (t *sessionTable) byIDForTest(id string) *liveSession {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.m[id]
+}

@@ -58,12 +58,20 @@ func (e *Edge) serveStream(w http.ResponseWriter, r *http.Request, s *liveSessio
 	if err != nil {
 		return false
 	}
-	hw := &hijackedWriter{conn: conn, h: http.Header{}, keepAlive: e.keepAlive}
+	hw := &hijackedWriter{conn: conn, h: http.Header{}, keepAlive: e.keepAlive, writeTimeout: streamWriteTimeout}
+	if e.streamOpts != nil && e.streamOpts.WriteTimeout > 0 {
+		hw.writeTimeout = e.streamOpts.WriteTimeout
+	}
 	hw.h.Set("Cache-Control", "no-cache, no-transform")
 	hw.h.Set("Content-Type", "text/event-stream")
 	if !s.attach(hw) {
 		_ = conn.Close()
 		return true
+	}
+	if e.maxStream > 0 {
+		hw.mu.Lock()
+		hw.deadline = time.AfterFunc(e.maxStream, hw.close)
+		hw.mu.Unlock()
 	}
 	// An SSE comment first, so that proxies pass the header on at once (as
 	// the SDK does).
@@ -127,6 +135,9 @@ type hijackedWriter struct {
 	conn      net.Conn
 	h         http.Header
 	keepAlive time.Duration
+	// writeTimeout bounds each write: a client that stops reading is cut
+	// off after it (the stream guard's write timeout).
+	writeTimeout time.Duration
 	// onClose runs once when the stream ends, whatever ends it.
 	onClose func()
 
@@ -134,6 +145,8 @@ type hijackedWriter struct {
 	started bool
 	closed  bool
 	timer   *time.Timer
+	// deadline ends the stream at the maximum stream duration, if any.
+	deadline *time.Timer
 }
 
 func (w *hijackedWriter) Header() http.Header { return w.h }
@@ -190,7 +203,7 @@ func (w *hijackedWriter) writeLocked(p []byte) error {
 	if w.closed {
 		return net.ErrClosed
 	}
-	_ = w.conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	_ = w.conn.SetWriteDeadline(time.Now().Add(w.writeTimeout))
 	if _, err := w.conn.Write(p); err != nil {
 		// The client is gone or stopped reading: end the stream.
 		w.closeLocked()
@@ -225,6 +238,9 @@ func (w *hijackedWriter) closeLocked() {
 	w.closed = true
 	if w.timer != nil {
 		w.timer.Stop()
+	}
+	if w.deadline != nil {
+		w.deadline.Stop()
 	}
 	_ = w.conn.Close()
 	if w.onClose != nil {

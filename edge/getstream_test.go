@@ -22,13 +22,18 @@ import (
 
 func streamEdge(t *testing.T, keepAlive time.Duration) (*Edge, string) {
 	t.Helper()
+	return streamEdgeWith(t, &Options{KeepAlive: keepAlive})
+}
+
+func streamEdgeWith(t *testing.T, o *Options) (*Edge, string) {
+	t.Helper()
 	svc := echov1.File_examples_echo_v1_echo_proto.Services().Get(0)
 	cat, err := catalog.New([]protoreflect.ServiceDescriptor{svc}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(cat, func(protoreflect.FullName) (grpc.ClientConnInterface, bool) { return nil, true },
-		&Options{Metrics: observe.NewMetrics(prometheus.NewRegistry()), KeepAlive: keepAlive})
+	o.Metrics = observe.NewMetrics(prometheus.NewRegistry())
+	e, err := New(cat, func(protoreflect.FullName) (grpc.ClientConnInterface, bool) { return nil, true }, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,5 +201,38 @@ func TestHijackedGETStreamEndsWithSession(t *testing.T) {
 	case <-ended:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the GET stream outlived its session")
+	}
+}
+
+// A GET stream the edge serves ends at the maximum stream duration; the
+// session lives on.
+func TestHijackedGETStreamMaxDuration(t *testing.T) {
+	e, url := streamEdgeWith(t, &Options{KeepAlive: time.Hour, Limits: &Limits{MaxStreamDuration: 100 * time.Millisecond}})
+	resp := rawPost(t, url, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`)
+	sid := resp.Header.Get("Mcp-Session-Id")
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Mcp-Session-Id", sid)
+	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+	get, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer get.Body.Close()
+	if get.StatusCode != http.StatusOK {
+		t.Fatalf("GET: %s", get.Status)
+	}
+	ended := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, get.Body)
+		ended <- err
+	}()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream outlived its maximum duration by 10s")
+	}
+	if e.sessions.byIDForTest(sid) == nil {
+		t.Error("the session ended with its stream")
 	}
 }

@@ -19,6 +19,13 @@ const (
 // requests (2026-07-28) per handler, never both, so one URL needs a router.
 // Revision strings are dates and compare as strings.
 func (e *Edge) serveStreamable(w http.ResponseWriter, r *http.Request) {
+	if e.streamOpts != nil && r.Method == http.MethodPost {
+		// A POST's answer becomes an event stream when its call sends
+		// events: guard it (streams.go).
+		gw := newGuardedWriter(w, e.streamOpts)
+		defer gw.close()
+		w = gw
+	}
 	dw := dropResponseWriter{w}
 	if r.Method == http.MethodPost && r.Header.Get(headerProtocolVersion) >= firstSessionlessVersion {
 		if e.fast != nil && e.fast.serveSessionless(w, r) {
@@ -73,6 +80,11 @@ func (e *Edge) serveStreamable(w http.ResponseWriter, r *http.Request) {
 	}
 	if s != nil && !e.toSDK(w, r, s) {
 		return
+	}
+	if r.Method == http.MethodGet {
+		var done func()
+		r, dw, done = e.limitStream(w, r)
+		defer done()
 	}
 	e.stateful.ServeHTTP(dw, r)
 }

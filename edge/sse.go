@@ -6,10 +6,12 @@ import (
 	"mime"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/toolwire/toolwire/edge/policy/authn"
+	"github.com/toolwire/toolwire/edge/policy/limits"
 )
 
 // sseHandler serves the legacy HTTP+SSE transport (2024-11-05): GET opens the
@@ -23,6 +25,11 @@ import (
 type sseHandler struct {
 	server  *mcp.Server
 	parents *sync.Map // *mcp.ServerSession → context.Context
+	// guard, keepAlive and maxDuration bound the GET streams (streams.go):
+	// a guard's options (nil: none), the period of keep-alive comments and
+	// the longest a stream lives (zero or negative: none).
+	guard                  *limits.StreamOptions
+	keepAlive, maxDuration time.Duration
 
 	mu         sync.Mutex
 	transports map[string]sseSession
@@ -90,7 +97,27 @@ func (h *sseHandler) serveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	t := &mcp.SSEServerTransport{Endpoint: endpoint.RequestURI(), Response: w}
+	// The session lives as long as ctx: the stream's request, cut short by
+	// the maximum duration or by the guard when the client stops reading.
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	if h.maxDuration > 0 {
+		var stop context.CancelFunc
+		ctx, stop = limits.WithMaxDuration(ctx, h.maxDuration)
+		defer stop()
+	}
+	// The transport and the keep-alive comments write through out, which
+	// serializes them. Deferred first, the guard closes last, once the
+	// session has stopped writing.
+	var out streamWriter
+	if h.guard != nil {
+		g := limits.NewStreamGuard(w, cancel, h.guard)
+		defer g.Close()
+		out = g
+	} else {
+		out = &lockedWriter{w: w}
+	}
+	t := &mcp.SSEServerTransport{Endpoint: endpoint.RequestURI(), Response: out}
 	h.mu.Lock()
 	owner, _ := authn.FromContext(r.Context())
 	h.transports[id] = sseSession{t: t, owner: owner}
@@ -101,19 +128,38 @@ func (h *sseHandler) serveStream(w http.ResponseWriter, r *http.Request) {
 		h.mu.Unlock()
 	}()
 
-	ss, err := h.server.Connect(r.Context(), t, nil)
+	ss, err := h.server.Connect(ctx, t, nil)
 	if err != nil {
-		http.Error(w, "connection failed", http.StatusInternalServerError)
+		if ctx.Err() == nil {
+			http.Error(out, "connection failed", http.StatusInternalServerError)
+		}
 		return
 	}
-	h.parents.Store(ss, r.Context())
+	h.parents.Store(ss, ctx)
 	defer h.parents.Delete(ss)
 	defer ss.Close()
 	ended := make(chan struct{})
 	go func() { _ = ss.Wait(); close(ended) }()
-	select {
-	case <-r.Context().Done():
-	case <-ended:
+	var tick <-chan time.Time
+	if h.keepAlive > 0 {
+		t := time.NewTicker(h.keepAlive)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ended:
+			return
+		case <-tick:
+			// A comment that fails to go out ends the stream: the client is
+			// gone, or stopped reading.
+			if _, err := out.Write(keepAliveComment); err != nil {
+				return
+			}
+			out.Flush()
+		}
 	}
 }
 

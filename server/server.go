@@ -22,6 +22,26 @@ import (
 // to finish after its context is done, when [Options.ShutdownTimeout] is 0.
 const DefaultShutdownTimeout = 5 * time.Second
 
+// Defaults of the resource limits every backend gets (issue 6).
+const (
+	// DefaultMaxMessageBytes bounds a message received or sent, when
+	// [Options.MaxMessageBytes] is 0. It is gRPC's own receive bound; gRPC
+	// sends anything by default, which lets one bad reply tie up a
+	// connection's flow-control window and the client's memory.
+	DefaultMaxMessageBytes = 4 << 20
+	// DefaultKeepaliveMinTime is the shortest keep-alive ping interval a
+	// client may use: a client that pings more often is sent GOAWAY
+	// ("too_many_pings") and its connection closed, so no client can make
+	// the server spend its time answering pings.
+	DefaultKeepaliveMinTime = 5 * time.Second
+	// DefaultKeepaliveTime and DefaultKeepaliveTimeout: the server pings a
+	// connection idle for the first, and closes it if the ping is not
+	// answered within the second, so that connections of clients that
+	// vanished (or of middleboxes that dropped them) do not pile up.
+	DefaultKeepaliveTime    = time.Minute
+	DefaultKeepaliveTimeout = 20 * time.Second
+)
+
 // Options configure a [Server]. The zero value, and a nil *Options, are
 // valid: every field is optional.
 type Options struct {
@@ -59,8 +79,12 @@ type Options struct {
 	// CredentialOptions configure the check Credentials turns on. Nil
 	// requires the scopes of each method's tool option ([ToolScopes]).
 	CredentialOptions *CredentialOptions
+	// MaxMessageBytes bounds each message the server receives or sends;
+	// zero means [DefaultMaxMessageBytes].
+	MaxMessageBytes int
 	// ServerOptions are appended to the options New passes to
-	// grpc.NewServer.
+	// grpc.NewServer, so they override the defaults above (message sizes,
+	// keep-alive enforcement).
 	ServerOptions []grpc.ServerOption
 }
 
@@ -111,14 +135,26 @@ func New(opts *Options) *Server {
 		logger:          logger,
 		shutdownTimeout: timeout,
 	}
+	maxMsg := opts.MaxMessageBytes
+	if maxMsg <= 0 {
+		maxMsg = DefaultMaxMessageBytes
+	}
 	unary, stream := s.chain(opts)
 	s.unary = chainUnary(unary)
 	grpcOpts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
+		grpc.MaxRecvMsgSize(maxMsg),
+		grpc.MaxSendMsgSize(maxMsg),
+		// Clients may keep idle connections alive (the edge does), but not
+		// ping more often than MinTime.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
-			MinTime:             5 * time.Second,
+			MinTime:             DefaultKeepaliveMinTime,
 			PermitWithoutStream: true,
+		}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			Time:    DefaultKeepaliveTime,
+			Timeout: DefaultKeepaliveTimeout,
 		}),
 	}
 	if opts.StreamWorkers > 0 {

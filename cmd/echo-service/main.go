@@ -4,6 +4,7 @@
 // Usage:
 //
 //	echo-service [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--credential-keys FILE]
+//		[--tls-cert FILE --tls-key FILE [--client-ca FILE]]
 package main
 
 import (
@@ -24,6 +25,9 @@ func main() {
 	flag.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "address to serve Prometheus /metrics on, HOST:PORT (default: off)")
 	flag.StringVar(&cfg.CredentialKeys, "credential-keys", "",
 		"PEM file of the edge's Ed25519 public keys; when set, every call must carry a credential the edge minted (default: off)")
+	flag.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain to serve gRPC over TLS with (needs --tls-key; reloaded when the file changes; default: plaintext)")
+	flag.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	flag.StringVar(&cfg.ClientCA, "client-ca", "", "PEM CA bundle: every client must present a certificate it signed (mutual TLS; needs --tls-cert)")
 	flag.Parse()
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 

@@ -5,7 +5,8 @@
 //
 // Usage:
 //
-//	search-service [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--credential-keys FILE] [--database-url URL]
+//	search-service [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--credential-keys FILE]
+//		[--tls-cert FILE --tls-key FILE [--client-ca FILE]] [--database-url URL]
 package main
 
 import (
@@ -28,6 +29,9 @@ func main() {
 		"PostgreSQL URL (default $DATABASE_URL); empty serves the embedded corpus")
 	flag.StringVar(&cfg.CredentialKeys, "credential-keys", "",
 		"PEM file of the edge's Ed25519 public keys; when set, every call must carry a credential the edge minted (default: off)")
+	flag.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain to serve gRPC over TLS with (needs --tls-key; reloaded when the file changes; default: plaintext)")
+	flag.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	flag.StringVar(&cfg.ClientCA, "client-ca", "", "PEM CA bundle: every client must present a certificate it signed (mutual TLS; needs --tls-cert)")
 	flag.Parse()
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 

@@ -4,7 +4,7 @@
 //	toolwire serve --backend HOST:PORT [...]      edge only, fronting gRPC backends
 //	toolwire stdio --demo | --backend HOST:PORT   MCP over stdin/stdout
 //	toolwire tools                                print the tool catalog as JSON
-//	toolwire health HOST:PORT                     check a gRPC backend's health (exit 0 if SERVING)
+//	toolwire health [--backend-ca FILE] HOST:PORT  check a gRPC backend's health (exit 0 if SERVING)
 //
 // Each command parses its flags into an app.Config and calls app's Run
 // function of the same name.
@@ -70,7 +70,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 		fs.IntVar(&gogc, "gogc", gogc, "Go GC target percentage (the GOGC environment variable wins when set); see README")
 		app.RegisterFlags(cmd, fs, &cfg)
-	case "tools", "health":
+	case "health":
+		app.RegisterFlags(cmd, fs, &cfg) // the backend TLS flags serve dials with
+	case "tools":
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -90,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if fs.NArg() != 1 {
 			return errors.New("health: give one address, HOST:PORT")
 		}
-		return app.Health(context.Background(), fs.Arg(0), healthService)
+		return app.Health(context.Background(), cfg, fs.Arg(0), healthService)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())

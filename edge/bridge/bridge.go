@@ -62,6 +62,14 @@ type Options struct {
 	// gRPC service name), into the call's gRPC metadata. The client's own
 	// token is never forwarded.
 	Credentials *credential.Minter
+	// Admit, if set, is asked for every call once it is authorized, before
+	// its arguments are read or its backend called: it is where rate and
+	// concurrency limits refuse calls (edge.Limits), on every transport and
+	// both the SDK's and the fast path. A non-nil error refuses the call and
+	// becomes its JSON-RPC error (use a *jsonrpc.Error for a code of your
+	// own), unless ctx has ended, when the call is dropped. A non-nil release
+	// runs when the call ends.
+	Admit func(ctx context.Context, tool *catalog.Tool) (release func(), err error)
 }
 
 // Bridge serves a catalog's tools by calling their backends.
@@ -84,6 +92,8 @@ type boundTool struct {
 	requirePrincipal bool
 	minter           *credential.Minter
 	audience         string
+	// admit is Options.Admit.
+	admit func(ctx context.Context, tool *catalog.Tool) (release func(), err error)
 	// in and out are the fast protojson paths of the request and response
 	// messages, when they are flat (see transcode.go); nil otherwise.
 	in, out *flatCodec
@@ -143,6 +153,7 @@ func New(cat *catalog.Catalog, resolve Resolver, opts *Options) (*Bridge, error)
 			requirePrincipal: o.RequirePrincipal,
 			minter:           o.Credentials,
 			audience:         string(svc),
+			admit:            o.Admit,
 			in:               newFlatCodec(t.Method.Input()),
 			out:              newFlatCodec(t.Method.Output()),
 		}
@@ -350,6 +361,23 @@ func (bt *boundTool) call(ctx context.Context, c *Call, sink Sink) (a Answer) {
 	if err := bt.authorize(p); err != nil {
 		outcome = observe.OutcomeRPCError
 		return Answer{Err: err}
+	}
+	// Limits come next, before any work is spent on the call: a refused
+	// call costs its caller a JSON-RPC error and the edge a few map
+	// lookups.
+	if bt.admit != nil {
+		release, err := bt.admit(ctx, bt.tool)
+		if err != nil {
+			if ctx.Err() != nil {
+				outcome = observe.OutcomeCancelled
+				return Answer{Dropped: true}
+			}
+			outcome = observe.OutcomeLimited
+			return Answer{Err: err}
+		}
+		if release != nil {
+			defer release()
+		}
 	}
 
 	in, invalid := bt.request(c.Args)

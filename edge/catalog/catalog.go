@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -38,6 +39,17 @@ type Catalog struct {
 
 // namePattern is what MCP clients accept as a tool name.
 var namePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
+
+// classPattern is what a rate class name may be: it is part of Redis keys
+// and of the RateLimit header fields, so it is kept short and plain.
+var classPattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
+
+// DefaultRateClass is the rate class of a tool whose option names none.
+const DefaultRateClass = "default"
+
+// maxRateCost bounds rate_cost: a cost is a count of calls, and a larger one
+// is a typo that no burst could admit.
+const maxRateCost = 1_000_000
 
 // New builds a catalog of the methods of services. Every method is a tool
 // unless its (toolwire.mcp.v1.tool) option sets exclude, or opts.Include
@@ -151,6 +163,24 @@ func newTool(md protoreflect.MethodDescriptor, opt *mcpv1.ToolOptions) (*Tool, e
 
 	if sc := opt.GetScopes(); len(sc) > 0 {
 		t.Scopes = slices.Clone(sc)
+	}
+
+	t.RateClass = opt.GetRateClass()
+	if t.RateClass == "" {
+		t.RateClass = DefaultRateClass
+	}
+	if !classPattern.MatchString(t.RateClass) {
+		return nil, fmt.Errorf("rate_class %q does not match %s", t.RateClass, classPattern)
+	}
+	t.RateCost = max(int(opt.GetRateCost()), 1)
+	if t.RateCost > maxRateCost {
+		return nil, fmt.Errorf("rate_cost %d exceeds %d", t.RateCost, maxRateCost)
+	}
+	if n := opt.GetMaxConcurrency(); n > 0 {
+		if n > math.MaxInt32 {
+			return nil, fmt.Errorf("max_concurrency %d is too large", n)
+		}
+		t.MaxConcurrency = int(n)
 	}
 
 	t.Events = events(md.Output())
@@ -313,6 +343,9 @@ type toolJSON struct {
 	DefaultTimeout string           `json:"defaultTimeout,omitempty"`
 	MaxTimeout     string           `json:"maxTimeout,omitempty"`
 	Scopes         []string         `json:"scopes,omitempty"`
+	RateClass      string           `json:"rateClass"`
+	RateCost       int              `json:"rateCost"`
+	MaxConcurrency int              `json:"maxConcurrency,omitempty"`
 }
 
 // annotationsJSON uses MCP's names for the hints.
@@ -326,20 +359,24 @@ type annotationsJSON struct {
 // JSON returns the catalog as an indented JSON array, one object per tool in
 // name order, with name, title, description, annotations (MCP hint names),
 // method, kind, inputSchema, outputSchema, defaultTimeout and maxTimeout
-// (Go duration strings, omitted when zero) and scopes (omitted when none). It is what `toolwire tools`
-// prints.
+// (Go duration strings, omitted when zero), scopes (omitted when none),
+// rateClass and rateCost, and maxConcurrency (omitted when zero). It is what
+// `toolwire tools` prints.
 func (c *Catalog) JSON() ([]byte, error) {
 	out := make([]toolJSON, 0, len(c.tools))
 	for _, t := range c.tools {
 		j := toolJSON{
-			Name:         t.Name,
-			Title:        t.Title,
-			Description:  t.Description,
-			Method:       t.FullMethod,
-			Kind:         t.Kind.String(),
-			InputSchema:  t.InputSchema,
-			OutputSchema: t.OutputSchema,
-			Scopes:       t.Scopes,
+			Name:           t.Name,
+			Title:          t.Title,
+			Description:    t.Description,
+			Method:         t.FullMethod,
+			Kind:           t.Kind.String(),
+			InputSchema:    t.InputSchema,
+			OutputSchema:   t.OutputSchema,
+			Scopes:         t.Scopes,
+			RateClass:      t.RateClass,
+			RateCost:       t.RateCost,
+			MaxConcurrency: t.MaxConcurrency,
 		}
 		if a := t.Annotations; a != (Annotations{}) {
 			j.Annotations = &annotationsJSON{a.ReadOnly, a.Destructive, a.Idempotent, a.OpenWorld}

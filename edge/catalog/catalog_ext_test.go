@@ -290,6 +290,31 @@ func TestToolFields(t *testing.T) {
 	}
 }
 
+// TestGovernanceOptions reads rate_class, rate_cost and max_concurrency, and
+// their defaults: the "default" class, a cost of 1, and no bound of the
+// tool's own.
+func TestGovernanceOptions(t *testing.T) {
+	c := mustNew(t, kindsService(), echoService(), searchService())
+	type governance struct {
+		Class          string
+		Cost           int
+		MaxConcurrency int
+	}
+	for name, want := range map[string]governance{
+		"tree.get":         {"trees", 3, 8},
+		"watch_tree":       {catalog.DefaultRateClass, 1, 0},
+		"echo":             {"default", 1, 0},
+		"sleep":            {"default", 1, 64},
+		"search_documents": {"search", 2, 32},
+		"get_document":     {"search", 1, 0},
+	} {
+		tool := mustLookup(t, c, name)
+		if got := (governance{tool.RateClass, tool.RateCost, tool.MaxConcurrency}); got != want {
+			t.Errorf("%s: got %+v, want %+v", name, got, want)
+		}
+	}
+}
+
 func TestAnnotations(t *testing.T) {
 	c := mustNew(t, kindsService(), echoService())
 	yes, no := ptr(true), ptr(false)
@@ -459,6 +484,22 @@ func TestNewErrors(t *testing.T) {
 			return []protoreflect.ServiceDescriptor{testService(t, &descriptorpb.FileDescriptorProto{},
 				method("Neg", "", &mcpv1.ToolOptions{MaxTimeout: durationpb.New(-time.Second)}))}
 		}, []string{"test.v1.TestService.Neg", "max_timeout", "negative"}},
+		{"invalid rate class", func(t *testing.T) []protoreflect.ServiceDescriptor {
+			return []protoreflect.ServiceDescriptor{testService(t, &descriptorpb.FileDescriptorProto{},
+				method("Costly", "", &mcpv1.ToolOptions{RateClass: "no spaces"}))}
+		}, []string{"test.v1.TestService.Costly", `rate_class "no spaces"`}},
+		{"rate class too long", func(t *testing.T) []protoreflect.ServiceDescriptor {
+			return []protoreflect.ServiceDescriptor{testService(t, &descriptorpb.FileDescriptorProto{},
+				method("Costly", "", &mcpv1.ToolOptions{RateClass: strings.Repeat("c", 65)}))}
+		}, []string{"test.v1.TestService.Costly", "rate_class", "does not match"}},
+		{"rate cost too large", func(t *testing.T) []protoreflect.ServiceDescriptor {
+			return []protoreflect.ServiceDescriptor{testService(t, &descriptorpb.FileDescriptorProto{},
+				method("Costly", "", &mcpv1.ToolOptions{RateCost: 2_000_000}))}
+		}, []string{"test.v1.TestService.Costly", "rate_cost 2000000 exceeds"}},
+		{"max concurrency too large", func(t *testing.T) []protoreflect.ServiceDescriptor {
+			return []protoreflect.ServiceDescriptor{testService(t, &descriptorpb.FileDescriptorProto{},
+				method("Pool", "", &mcpv1.ToolOptions{MaxConcurrency: 1 << 31}))}
+		}, []string{"test.v1.TestService.Pool", "max_concurrency 2147483648 is too large"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

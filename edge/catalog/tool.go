@@ -75,6 +75,14 @@ type Tool struct {
 	// Scopes are the OAuth scopes a caller must hold, every one, to see and
 	// call the tool; empty means any authenticated caller.
 	Scopes []string
+	// RateClass is the rate-limit class of the tool's calls, never empty:
+	// the option's rate_class, or [DefaultRateClass]. RateCost is the units
+	// one call takes from the class's budget, at least 1.
+	RateClass string
+	RateCost  int
+	// MaxConcurrency bounds the tool's calls in flight on one edge replica;
+	// zero means the edge's default.
+	MaxConcurrency int
 
 	// Events maps each response field that carries an event to its kind;
 	// fields absent from the map are payload.

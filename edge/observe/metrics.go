@@ -14,6 +14,7 @@ const (
 	OutcomeCancelled   = "cancelled"    // the client cancelled or went away
 	OutcomeDeadline    = "deadline"     // the call's deadline passed
 	OutcomeRPCError    = "rpc_error"    // a JSON-RPC error was returned
+	OutcomeLimited     = "limited"      // a rate or concurrency limit refused the call; the backend was not called
 )
 
 // Metrics are the edge's tool-call metrics.
@@ -71,7 +72,7 @@ func (m *Metrics) Tool(name string) *ToolMetrics {
 		inFlight: m.inFlight.WithLabelValues(name),
 		outcomes: map[string]prometheus.Counter{},
 	}
-	for _, o := range []string{OutcomeOK, OutcomeToolError, OutcomeInvalidArgs, OutcomeCancelled, OutcomeDeadline, OutcomeRPCError} {
+	for _, o := range []string{OutcomeOK, OutcomeToolError, OutcomeInvalidArgs, OutcomeCancelled, OutcomeDeadline, OutcomeRPCError, OutcomeLimited} {
 		tm.outcomes[o] = m.calls.WithLabelValues(name, o)
 	}
 	return tm

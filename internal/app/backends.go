@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -73,11 +73,14 @@ func (b *backends) close() {
 // dialBackends connects to each address and asks it, through gRPC
 // reflection, which services it serves. Services whose descriptors are not
 // compiled into this binary are skipped with a warning. A backend that does
-// not answer is retried with backoff until wait runs out.
-func dialBackends(ctx context.Context, addrs []string, wait time.Duration, log *slog.Logger) (*backends, error) {
+// not answer is retried with backoff until wait runs out. creds secure the
+// connections (Config.backendCredentials: TLS, mutual TLS or plaintext).
+// opts go after the transport credentials (limits.go's message sizes and
+// keep-alives).
+func dialBackends(ctx context.Context, addrs []string, creds credentials.TransportCredentials, wait time.Duration, log *slog.Logger, opts ...grpc.DialOption) (*backends, error) {
 	b := newBackends()
 	for _, addr := range addrs {
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, opts...)...)
 		if err != nil {
 			b.close()
 			return nil, fmt.Errorf("backend %s: %w", addr, err)

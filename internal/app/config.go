@@ -34,6 +34,18 @@ type Config struct {
 	// Insecure lets serve listen on a non-loopback address without
 	// authentication.
 	Insecure bool
+	// TLSCert and TLSKey are the PEM certificate chain and private key the
+	// edge serves HTTPS with, reloaded when they change; empty serves
+	// plain HTTP.
+	TLSCert, TLSKey string
+	// BackendCA, BackendCert and BackendKey make the edge dial backends
+	// over TLS: their certificates verified against BackendCA (else the
+	// system roots), and BackendCert presented for mutual TLS.
+	// BackendServerName, if set, is the name their certificates must carry
+	// instead of the host dialled.
+	BackendCA, BackendCert, BackendKey, BackendServerName string
+	// Limits are the resource limits (limits.go); zero means the defaults.
+	Limits LimitsConfig
 	// Version is reported to clients.
 	Version string
 	// Logger is where the process logs; nil means slog.Default().

@@ -54,7 +54,8 @@ insecure: true
 		}
 		want := Config{Addr: "127.0.0.1:8080", Backends: []string{"echo:7071", "search:7072"},
 			DefaultTimeout: 30 * time.Second, MaxTimeout: 5 * time.Minute, Insecure: true,
-			AllowedHosts: []string{"edge.internal"}, AllowedOrigins: []string{"https://console.example"}}
+			AllowedHosts: []string{"edge.internal"}, AllowedOrigins: []string{"https://console.example"},
+			Limits: DefaultLimits()}
 		if diff := cmp.Diff(want, cfg, ignore); diff != "" {
 			t.Errorf("config (-want +got):\n%s", diff)
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 // RegisterFlags registers on fs the flags of command cmd (demo, serve,
-// stdio) that fill cfg. Each concern registers its own in its file
+// stdio, health) that fill cfg. Each concern registers its own in its file
 // (flags_security.go, flags_limits.go), so a new setting is one line there,
 // and it is a config-file key too (see [ApplyConfigFile]).
 func RegisterFlags(cmd string, fs *flag.FlagSet, cfg *Config) {

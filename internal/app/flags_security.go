@@ -3,7 +3,8 @@ package app
 import "flag"
 
 // registerSecurityFlags registers authentication and transport security
-// flags (issue 5).
+// flags (issue 5). The TLS files are read again when they change (see
+// internal/tlsfiles), so none of them needs a restart to rotate.
 func registerSecurityFlags(cmd string, fs *flag.FlagSet, cfg *Config) {
 	switch cmd {
 	case "demo", "serve":
@@ -15,5 +16,19 @@ func registerSecurityFlags(cmd string, fs *flag.FlagSet, cfg *Config) {
 	if cmd == "serve" {
 		fs.StringVar(&cfg.CredentialKey, "credential-key", "", "PEM file of the Ed25519 private key the edge signs backend credentials with (backends check them with --credential-keys)")
 		fs.BoolVar(&cfg.Insecure, "insecure", false, "allow listening on a non-loopback address without authentication")
+	}
+	switch cmd {
+	case "demo", "serve":
+		fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (needs --tls-key; TLS 1.2 or later; reloaded when the file changes)")
+		fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert (reloaded when the file changes)")
+	}
+	// Where the edge dials backends over the network (and `toolwire health`,
+	// which checks one the same way).
+	switch cmd {
+	case "serve", "stdio", "health":
+		fs.StringVar(&cfg.BackendCA, "backend-ca", "", "PEM CA bundle to verify backends' certificates with: dials backends over TLS (default: plaintext)")
+		fs.StringVar(&cfg.BackendCert, "backend-cert", "", "PEM client certificate to present to backends, for mutual TLS (needs --backend-key; dials over TLS, verified by the system roots without --backend-ca)")
+		fs.StringVar(&cfg.BackendKey, "backend-key", "", "PEM private key of --backend-cert")
+		fs.StringVar(&cfg.BackendServerName, "backend-server-name", "", "name the backends' certificates must carry, instead of the host dialled")
 	}
 }

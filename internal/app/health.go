@@ -6,15 +6,19 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // Health asks the gRPC backend at addr whether service ("" for the whole
 // server) is SERVING, through the standard grpc.health.v1 service. It is the
-// healthcheck of docker-compose.yml's backends.
-func Health(ctx context.Context, addr, service string) error {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+// healthcheck of docker-compose.yml's backends. It dials as serve does,
+// with cfg's backend TLS settings (--backend-ca, --backend-cert, ...).
+func Health(ctx context.Context, cfg Config, addr, service string) error {
+	creds, err := cfg.backendCredentials()
+	if err != nil {
+		return err
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return err
 	}

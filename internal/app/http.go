@@ -15,6 +15,7 @@ import (
 
 	"github.com/toolwire/toolwire/edge"
 	"github.com/toolwire/toolwire/edge/policy/authn"
+	"github.com/toolwire/toolwire/edge/policy/limits"
 	echov1 "github.com/toolwire/toolwire/gen/go/examples/echo/v1"
 	searchv1 "github.com/toolwire/toolwire/gen/go/examples/search/v1"
 )
@@ -44,35 +45,45 @@ func newGateway(ctx context.Context, conns map[string]*grpc.ClientConn, opts ...
 	return mux, nil
 }
 
-// routes is the edge process's HTTP surface.
-func routes(e *edge.Edge, gateway http.Handler) http.Handler {
+// routes is the edge process's HTTP surface. Load shedding comes first, so
+// that a shed request costs no more than an atomic add; then the body limit
+// on the routes that read bodies. The edge's handler adds authentication and
+// the per-principal rate limit; the gateway arrives with them (serveEdge).
+func routes(e *edge.Edge, gateway http.Handler, gov *governance) http.Handler {
 	mux := http.NewServeMux()
-	mcp := e.Handler()
+	mcp := limits.MaxBytes(e.Handler(), gov.cfg.MaxBodyBytes)
 	mux.Handle("/mcp", mcp)
 	mux.Handle("/sse", mcp)
 	// The protected resource metadata, when authentication is on.
 	mux.Handle(authn.WellKnownPath, mcp)
 	mux.Handle(authn.WellKnownPath+"/", mcp)
-	mux.Handle("/api/", gateway)
+	mux.Handle("/api/", limits.MaxBytes(gateway, gov.cfg.MaxBodyBytes))
 	mux.Handle("/metrics", promhttp.Handler())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
-	return mux
+	return gov.shed(mux)
 }
 
 // serveHTTP serves h on lis until ctx is done, then shuts down gracefully:
-// new connections stop, open streams see their request context end.
-func serveHTTP(ctx context.Context, lis net.Listener, h http.Handler) error {
+// new connections stop, open streams see their request context end. lc
+// bounds header reading, header size and idle connections (the connection
+// bound is lis's: serveEdge puts it under TLS); ReadTimeout and WriteTimeout
+// stay unset, as streams outlive any fixed bound (see
+// limits.ConfigureServer).
+func serveHTTP(ctx context.Context, lis net.Listener, h http.Handler, lc LimitsConfig) error {
 	base, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
 	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return base },
+		Handler:     h,
+		BaseContext: func(net.Listener) context.Context { return base },
 	}
+	limits.ConfigureServer(srv, &limits.ServerOptions{
+		ReadHeaderTimeout: lc.ReadHeaderTimeout,
+		IdleTimeout:       lc.IdleTimeout,
+		MaxHeaderBytes:    lc.MaxHeaderBytes,
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lis) }()
 	select {

@@ -13,7 +13,9 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/toolwire/toolwire/edge"
+	"github.com/toolwire/toolwire/edge/policy/limits"
 	"github.com/toolwire/toolwire/internal/credential"
+	"github.com/toolwire/toolwire/internal/tlsfiles"
 	"github.com/toolwire/toolwire/server"
 )
 
@@ -33,16 +35,24 @@ func Serve(ctx context.Context, cfg Config) error {
 	if err := checkListen(addr, cfg); err != nil {
 		return err
 	}
+	edgeTLS, err := cfg.edgeTLS()
+	if err != nil {
+		return err
+	}
+	creds, err := cfg.backendCredentials()
+	if err != nil {
+		return err
+	}
 	sec, err := newSecurity(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
-	b, err := dialBackends(ctx, cfg.Backends, backendWait, cfg.logger())
+	b, err := dialBackends(ctx, cfg.Backends, creds, backendWait, cfg.logger(), limitsOf(cfg).dialOptions()...)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	return serveEdge(ctx, cfg, b, sec, nil)
+	return serveEdge(ctx, cfg, b, sec, edgeTLS, nil)
 }
 
 // Demo runs the edge with the example backends in this process, on in-memory
@@ -65,6 +75,10 @@ func Demo(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
+	edgeTLS, err := cfg.edgeTLS()
+	if err != nil {
+		return err
+	}
 	sec, err := newSecurity(ctx, cfg, key)
 	if err != nil {
 		return err
@@ -74,7 +88,7 @@ func Demo(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer stop()
-	return serveEdge(ctx, cfg, b, sec, printBanner)
+	return serveEdge(ctx, cfg, b, sec, edgeTLS, printBanner)
 }
 
 // Stdio serves the demo's tools over stdio (in, out) until in ends.
@@ -82,7 +96,11 @@ func Stdio(ctx context.Context, cfg Config, in io.ReadCloser, out io.WriteCloser
 	var b *backends
 	var err error
 	if len(cfg.Backends) > 0 {
-		b, err = dialBackends(ctx, cfg.Backends, backendWait, cfg.logger())
+		creds, cerr := cfg.backendCredentials()
+		if cerr != nil {
+			return cerr
+		}
+		b, err = dialBackends(ctx, cfg.Backends, creds, backendWait, cfg.logger(), limitsOf(cfg).dialOptions()...)
 		if err != nil {
 			return err
 		}
@@ -95,8 +113,14 @@ func Stdio(ctx context.Context, cfg Config, in io.ReadCloser, out io.WriteCloser
 		}
 		defer stop()
 	}
-	// stdio is trusted local use: no authentication, no credentials.
-	e, err := newEdge(cfg, b, security{})
+	// stdio is trusted local use: no authentication, no credentials. Rate
+	// and concurrency limits still apply, to the one local principal.
+	gov, err := newGovernance(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer gov.close()
+	e, err := newEdge(cfg, b, security{}, gov)
 	if err != nil {
 		return err
 	}
@@ -128,8 +152,12 @@ func out(cfg Config) io.Writer {
 	return os.Stdout
 }
 
-func newEdge(cfg Config, b *backends, sec security) (*edge.Edge, error) {
+func newEdge(cfg Config, b *backends, sec security, gov *governance) (*edge.Edge, error) {
 	cat, err := b.catalog()
+	if err != nil {
+		return nil, err
+	}
+	lim, err := gov.edgeLimits(cat)
 	if err != nil {
 		return nil, err
 	}
@@ -143,14 +171,24 @@ func newEdge(cfg Config, b *backends, sec security) (*edge.Edge, error) {
 		Auth:             sec.auth,
 		ResourceMetadata: sec.metadata,
 		Credentials:      sec.minter,
+		Limits:           lim,
+		KeepAlive:        gov.cfg.keepAlive(),
 	})
 }
 
-func serveEdge(ctx context.Context, cfg Config, b *backends, sec security, banner func(Config, net.Addr)) error {
-	e, err := newEdge(cfg, b, sec)
+// serveEdge serves the edge's HTTP surface on cfg.Addr, over TLS when
+// edgeTLS is not nil, until ctx is done.
+func serveEdge(ctx context.Context, cfg Config, b *backends, sec security, edgeTLS *tlsfiles.Files, banner func(Config, net.Addr)) error {
+	gov, err := newGovernance(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	defer gov.close()
+	e, err := newEdge(cfg, b, sec, gov)
+	if err != nil {
+		return err
+	}
+	gov.logLimits(cfg.logger())
 	gw, err := newGateway(ctx, b.conns, sec.gatewayOptions()...)
 	if err != nil {
 		return err
@@ -163,11 +201,16 @@ func serveEdge(ctx context.Context, cfg Config, b *backends, sec security, banne
 	if err != nil {
 		return err
 	}
+	// The connection bound goes under TLS: it counts TCP connections, and
+	// net/http must see each *tls.Conn to serve HTTP/2 on it.
+	lis = tlsListener(limits.LimitListener(lis, gov.cfg.MaxConnections, nil), edgeTLS)
 	if banner != nil {
 		banner(cfg, lis.Addr())
 	}
-	cfg.logger().Info("edge listening", "addr", lis.Addr().String())
-	err = serveHTTP(ctx, lis, routes(e, sec.protectREST(gw)))
+	cfg.logger().Info("edge listening", "addr", lis.Addr().String(), "tls", edgeTLS != nil)
+	// REST requests draw on the same per-principal budget as MCP's, once
+	// authenticated.
+	err = serveHTTP(ctx, lis, routes(e, sec.protectREST(e.AdmitHTTP(gw)), gov), gov.cfg)
 	// The sessions' GET streams live outside net/http's shutdown.
 	e.Close()
 	return err
@@ -211,7 +254,7 @@ func startDemoBackends(ctx context.Context, cfg Config, verify ed25519.PublicKey
 			return nil, nil, fmt.Errorf("demo %s: %w", svc.name, err)
 		}
 		sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		conn, served, err := s.ServeInMemory(sctx)
+		conn, served, err := s.ServeInMemory(sctx, limitsOf(cfg).dialOptions()...)
 		if err != nil {
 			cancel()
 			stopAll()
@@ -252,7 +295,7 @@ func loopbackOnly(addr string) error {
 }
 
 func printBanner(cfg Config, addr net.Addr) {
-	base := "http://" + addr.String()
+	base := cfg.scheme() + "://" + addr.String()
 	w := out(cfg)
 	if cfg.authOn() {
 		fmt.Fprintf(w, "toolwire demo: edge with the echo and search backends, listening on %s (auth is on)\n", addr)

@@ -2,11 +2,14 @@ package echo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime"
 
+	"google.golang.org/grpc"
+
+	"github.com/toolwire/toolwire/internal/tlsfiles"
 	"github.com/toolwire/toolwire/server"
 )
 
@@ -25,6 +28,14 @@ type Config struct {
 	// every call must then carry an internal credential the edge minted
 	// for examples.echo.v1.EchoService, with the scopes of the method's tool option.
 	CredentialKeys string
+	// TLSCert and TLSKey are the PEM certificate chain and private key
+	// [Run] serves gRPC over TLS with (1.2 or later), reloaded when the
+	// files change. Empty serves plaintext.
+	TLSCert, TLSKey string
+	// ClientCA, when set, is a PEM CA bundle: every client (the edge) must
+	// then present a certificate signed by one of its CAs (mutual TLS). It
+	// is reloaded when it changes, and needs TLSCert and TLSKey.
+	ClientCA string
 	// Logger receives the server's logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -41,6 +52,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	// TLS files first: a bad one stops the service before it listens.
+	tlsOpts, err := serverTLS(cfg, logger)
+	if err != nil {
+		return fmt.Errorf("echo: %w", err)
+	}
 	lis, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("echo: %w", err)
@@ -48,7 +64,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := server.StartMetrics(ctx, cfg.MetricsAddr); err != nil {
 		return fmt.Errorf("echo metrics: %w", err)
 	}
-	opts := &server.Options{Logger: logger, StreamWorkers: runtime.GOMAXPROCS(0)}
+	opts := &server.Options{Logger: logger, StreamWorkers: server.DefaultStreamWorkers(), ServerOptions: tlsOpts}
 	if cfg.CredentialKeys != "" {
 		if opts.Credentials, err = server.LoadCredentialVerifier(cfg.CredentialKeys, "examples.echo.v1.EchoService"); err != nil {
 			return fmt.Errorf("echo: %w", err)
@@ -56,9 +72,25 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	s := server.New(opts)
 	Register(s.GRPC())
-	logger.InfoContext(ctx, "echo service listening", slog.String("addr", lis.Addr().String()))
+	logger.InfoContext(ctx, "echo service listening", slog.String("addr", lis.Addr().String()), slog.Bool("tls", tlsOpts != nil))
 	if err := s.Serve(ctx, lis); err != nil {
 		return fmt.Errorf("echo: %w", err)
 	}
 	return nil
+}
+
+// serverTLS returns the gRPC server option serving TLS from cfg's files,
+// or none when cfg names no file.
+func serverTLS(cfg Config, logger *slog.Logger) ([]grpc.ServerOption, error) {
+	if cfg.TLSCert == "" && cfg.TLSKey == "" {
+		if cfg.ClientCA != "" {
+			return nil, errors.New("--client-ca needs --tls-cert and --tls-key")
+		}
+		return nil, nil
+	}
+	files, err := tlsfiles.Load(tlsfiles.Options{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CAFile: cfg.ClientCA, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return []grpc.ServerOption{grpc.Creds(files.ServerCredentials())}, nil
 }

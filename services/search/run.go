@@ -2,11 +2,14 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime"
 
+	"google.golang.org/grpc"
+
+	"github.com/toolwire/toolwire/internal/tlsfiles"
 	"github.com/toolwire/toolwire/server"
 )
 
@@ -31,6 +34,14 @@ type Config struct {
 	// every call must then carry an internal credential the edge minted
 	// for examples.search.v1.SearchService, with the scopes of the method's tool option.
 	CredentialKeys string
+	// TLSCert and TLSKey are the PEM certificate chain and private key
+	// [Run] serves gRPC over TLS with (1.2 or later), reloaded when the
+	// files change. Empty serves plaintext.
+	TLSCert, TLSKey string
+	// ClientCA, when set, is a PEM CA bundle: every client (the edge) must
+	// then present a certificate signed by one of its CAs (mutual TLS). It
+	// is reloaded when it changes, and needs TLSCert and TLSKey.
+	ClientCA string
 	// Logger receives the logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -68,6 +79,12 @@ func Run(ctx context.Context, cfg Config) error {
 	if addr == "" {
 		addr = DefaultAddr
 	}
+	// TLS files first: a bad one stops the service before it opens its
+	// store or listens.
+	tlsOpts, err := serverTLS(cfg, logger)
+	if err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
 	svc, err := New(ctx, cfg)
 	if err != nil {
 		return err
@@ -80,7 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := server.StartMetrics(ctx, cfg.MetricsAddr); err != nil {
 		return fmt.Errorf("search metrics: %w", err)
 	}
-	opts := &server.Options{Logger: logger, StreamWorkers: runtime.GOMAXPROCS(0)}
+	opts := &server.Options{Logger: logger, StreamWorkers: server.DefaultStreamWorkers(), ServerOptions: tlsOpts}
 	if cfg.CredentialKeys != "" {
 		if opts.Credentials, err = server.LoadCredentialVerifier(cfg.CredentialKeys, "examples.search.v1.SearchService"); err != nil {
 			return fmt.Errorf("search: %w", err)
@@ -92,9 +109,25 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.DatabaseURL != "" {
 		store = "postgres"
 	}
-	logger.InfoContext(ctx, "search service listening", slog.String("addr", lis.Addr().String()), slog.String("store", store))
+	logger.InfoContext(ctx, "search service listening", slog.String("addr", lis.Addr().String()), slog.Bool("tls", tlsOpts != nil), slog.String("store", store))
 	if err := s.Serve(ctx, lis); err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
 	return nil
+}
+
+// serverTLS returns the gRPC server option serving TLS from cfg's files,
+// or none when cfg names no file.
+func serverTLS(cfg Config, logger *slog.Logger) ([]grpc.ServerOption, error) {
+	if cfg.TLSCert == "" && cfg.TLSKey == "" {
+		if cfg.ClientCA != "" {
+			return nil, errors.New("--client-ca needs --tls-cert and --tls-key")
+		}
+		return nil, nil
+	}
+	files, err := tlsfiles.Load(tlsfiles.Options{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CAFile: cfg.ClientCA, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return []grpc.ServerOption{grpc.Creds(files.ServerCredentials())}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -35,7 +36,8 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 type stack struct {
 	base   string
 	iss    *authntest.Issuer
-	apiKey string // subject "svc", scope search:read
+	apiKey string       // subject "svc", scope search:read
+	client *http.Client // nil: http.DefaultClient
 }
 
 type lineWriter struct{ lines chan string }
@@ -48,9 +50,16 @@ func (w lineWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-var mcpURL = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+/mcp`)
+var mcpURL = regexp.MustCompile(`https?://127\.0\.0\.1:[0-9]+/mcp`)
 
 func startStack(t testing.TB) *stack {
+	t.Helper()
+	return startStackWith(t, nil)
+}
+
+// startStackWith is startStack with cfg changed by edit (TLS files, a
+// logger) before the demo starts.
+func startStackWith(t testing.TB, edit func(*app.Config)) *stack {
 	t.Helper()
 	iss := authntest.NewIssuer(t)
 	key, hash := authn.GenerateAPIKey()
@@ -61,12 +70,14 @@ func startStack(t testing.TB) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := lineWriter{make(chan string, 100)}
 	done := make(chan error, 1)
-	go func() {
-		done <- app.Demo(ctx, app.Config{
-			Addr: "127.0.0.1:0", Logger: quiet, Out: out,
-			AuthJWKSURL: iss.JWKSURL, AuthIssuer: iss.URL, AuthAudience: audience, AuthAPIKeys: keys,
-		})
-	}()
+	cfg := app.Config{
+		Addr: "127.0.0.1:0", Logger: quiet, Out: out,
+		AuthJWKSURL: iss.JWKSURL, AuthIssuer: iss.URL, AuthAudience: audience, AuthAPIKeys: keys,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	go func() { done <- app.Demo(ctx, cfg) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -105,10 +116,28 @@ type response struct {
 	status int
 	header http.Header
 	body   string
+	proto  string               // HTTP/1.1, HTTP/2.0
+	tls    *tls.ConnectionState // nil over plain HTTP
 }
 
 // do sends a request and reads the whole answer.
 func do(t testing.TB, method, url string, header http.Header, body string) response {
+	t.Helper()
+	return doWith(t, http.DefaultClient, method, url, header, body)
+}
+
+// do sends a request with s's client.
+func (s *stack) do(t testing.TB, method, url string, header http.Header, body string) response {
+	t.Helper()
+	c := s.client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	return doWith(t, c, method, url, header, body)
+}
+
+// doWith sends a request with client and reads the whole answer.
+func doWith(t testing.TB, client *http.Client, method, url string, header http.Header, body string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -119,7 +148,7 @@ func do(t testing.TB, method, url string, header http.Header, body string) respo
 			req.Header.Add(k, v)
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +157,7 @@ func do(t testing.TB, method, url string, header http.Header, body string) respo
 	if err != nil {
 		t.Fatal(err)
 	}
-	return response{resp.StatusCode, resp.Header, string(b)}
+	return response{resp.StatusCode, resp.Header, string(b), resp.Proto, resp.TLS}
 }
 
 // mcpHeader is the header of a Streamable HTTP POST with token (if any).
@@ -152,7 +181,7 @@ const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"pro
 // session opens a Streamable HTTP session for token.
 func (s *stack) session(t testing.TB, token string) string {
 	t.Helper()
-	r := do(t, "POST", s.base+"/mcp", mcpHeader(token, ""), initialize)
+	r := s.do(t, "POST", s.base+"/mcp", mcpHeader(token, ""), initialize)
 	if r.status != http.StatusOK {
 		t.Fatalf("initialize: %d %s", r.status, r.body)
 	}
@@ -160,7 +189,7 @@ func (s *stack) session(t testing.TB, token string) string {
 	if sid == "" {
 		t.Fatal("initialize: no session id")
 	}
-	n := do(t, "POST", s.base+"/mcp", mcpHeader(token, sid), `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	n := s.do(t, "POST", s.base+"/mcp", mcpHeader(token, sid), `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	if n.status != http.StatusAccepted {
 		t.Fatalf("initialized: %d %s", n.status, n.body)
 	}
@@ -181,7 +210,7 @@ type rpcMessage struct {
 // SSE stream.
 func (s *stack) rpc(t testing.TB, token, sid, body string) (response, rpcMessage) {
 	t.Helper()
-	r := do(t, "POST", s.base+"/mcp", mcpHeader(token, sid), body)
+	r := s.do(t, "POST", s.base+"/mcp", mcpHeader(token, sid), body)
 	payload := r.body
 	if strings.HasPrefix(r.header.Get("Content-Type"), "text/event-stream") {
 		payload = ""

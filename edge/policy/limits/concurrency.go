@@ -117,34 +117,64 @@ func NewLimiter(opts *Options) *Limiter {
 // [ErrQueueFull] or [ErrWaitTimeout], or ctx's error if ctx ended first.
 func (l *Limiter) Acquire(ctx context.Context, principal, tool string) (release func(), err error) {
 	var deadline time.Time // set on the first wait
-	var held [3]func()
-	n := 0
-	undo := func() {
-		for i := n - 1; i >= 0; i-- {
-			held[i]()
-		}
-	}
-	for _, s := range [...]struct {
+	var t *ticket          // made on the first slot taken: an unbounded call costs nothing
+	for _, sc := range [...]struct {
 		p   *pool
 		key string
 	}{{l.principal, principal}, {l.tool, tool}, {l.global, ""}} {
-		r, err := s.p.acquire(ctx, s.key, l.timeout, &deadline)
+		s, err := sc.p.acquire(ctx, sc.key, l.timeout, &deadline)
 		if err != nil {
-			undo()
+			if t != nil {
+				t.undo()
+			}
 			return nil, err
 		}
-		if r != nil {
-			held[n] = r
-			n++
+		if s != nil {
+			if t == nil {
+				t = &ticket{}
+			}
+			t.held[t.n] = heldSlot{sc.p, sc.key, s}
+			t.n++
 		}
 	}
-	var once atomic.Bool
-	return func() {
-		if once.CompareAndSwap(false, true) {
-			undo()
-		}
-	}, nil
+	if t == nil {
+		return noRelease, nil
+	}
+	return t.release, nil
 }
+
+// ticket is what one Acquire holds: a slot in each bounded scope. It is one
+// allocation, where a closure per scope would be one each; every call
+// makes one.
+type ticket struct {
+	held [3]heldSlot
+	n    int
+	done atomic.Bool
+}
+
+type heldSlot struct {
+	p   *pool
+	key string
+	s   *slot
+}
+
+// release gives the slots back, in the reverse order of taking them; only
+// its first call counts.
+func (t *ticket) release() {
+	if t.done.CompareAndSwap(false, true) {
+		t.undo()
+	}
+}
+
+func (t *ticket) undo() {
+	for i := t.n - 1; i >= 0; i-- {
+		h := t.held[i]
+		h.p.release(h.key, h.s)
+	}
+}
+
+// noRelease is the release of a call that took no slot.
+func noRelease() {}
 
 // Saturated reports whether the global scope has every slot taken and a
 // full queue: the next call would fail at once. It is false without a
@@ -173,9 +203,16 @@ type pool struct {
 
 	inFlight, queued    prometheus.Gauge
 	queueFull, timedOut prometheus.Counter
+
+	// spare holds forgotten slots of the default limit, idle (no holder,
+	// no waiter), for reuse.
+	spare sync.Pool
 }
 
 // slot is one key's semaphore and bookkeeping; p.mu guards the counts.
+// Slots of the pool's default limit are reused through p.spare once their
+// key is forgotten: a principal or tool with one call at a time would
+// otherwise make a slot and a semaphore per call.
 type slot struct {
 	sem              *semaphore.Weighted
 	limit            Limit
@@ -191,8 +228,8 @@ func newPool(scope string, def Limit, overrides map[string]Limit, m *concurrency
 		keys:      map[string]*slot{},
 		inFlight:  m.inFlight.WithLabelValues(scope),
 		queued:    m.queued.WithLabelValues(scope),
-		queueFull: m.rejected.WithLabelValues(scope, "queue_full"),
-		timedOut:  m.rejected.WithLabelValues(scope, "wait_timeout"),
+		queueFull: m.rejected.WithLabelValues(scope, ReasonQueueFull),
+		timedOut:  m.rejected.WithLabelValues(scope, ReasonWaitTimeout),
 	}
 }
 
@@ -203,10 +240,10 @@ func (p *pool) limit(key string) Limit {
 	return p.def
 }
 
-// acquire takes a slot for key, or returns nil, nil if key is unbounded.
-// *deadline is the end of the caller's wait over all scopes, set here on
-// the first wait.
-func (p *pool) acquire(ctx context.Context, key string, timeout time.Duration, deadline *time.Time) (func(), error) {
+// acquire takes a slot for key, or returns nil, nil if key is unbounded;
+// release gives it back. *deadline is the end of the caller's wait over all
+// scopes, set here on the first wait.
+func (p *pool) acquire(ctx context.Context, key string, timeout time.Duration, deadline *time.Time) (*slot, error) {
 	lim := p.limit(key)
 	if lim.MaxInFlight <= 0 {
 		return nil, nil
@@ -215,7 +252,12 @@ func (p *pool) acquire(ctx context.Context, key string, timeout time.Duration, d
 	p.mu.Lock()
 	s := p.keys[key]
 	if s == nil {
-		s = &slot{sem: semaphore.NewWeighted(int64(lim.MaxInFlight)), limit: lim}
+		if lim == p.def {
+			s, _ = p.spare.Get().(*slot)
+		}
+		if s == nil {
+			s = &slot{sem: semaphore.NewWeighted(int64(lim.MaxInFlight)), limit: lim}
+		}
 		p.keys[key] = s
 	}
 	s.refs++
@@ -223,7 +265,7 @@ func (p *pool) acquire(ctx context.Context, key string, timeout time.Duration, d
 		s.inFlight++
 		p.mu.Unlock()
 		p.inFlight.Inc()
-		return p.releaser(key, s), nil
+		return s, nil
 	}
 	if s.queued >= s.limit.MaxQueue {
 		p.unrefLocked(key, s)
@@ -260,27 +302,30 @@ func (p *pool) acquire(ctx context.Context, key string, timeout time.Duration, d
 		return nil, &LimitError{Scope: p.scope, Err: ErrWaitTimeout}
 	}
 	p.inFlight.Inc()
-	return p.releaser(key, s), nil
+	return s, nil
 }
 
-// releaser returns the func that gives s's slot back; Limiter.Acquire
-// calls it once.
-func (p *pool) releaser(key string, s *slot) func() {
-	return func() {
-		s.sem.Release(1)
-		p.mu.Lock()
-		s.inFlight--
-		p.unrefLocked(key, s)
-		p.mu.Unlock()
-		p.inFlight.Dec()
-	}
+// release gives back key's slot s, which acquire returned; a ticket calls
+// it once.
+func (p *pool) release(key string, s *slot) {
+	s.sem.Release(1)
+	p.mu.Lock()
+	s.inFlight--
+	p.unrefLocked(key, s)
+	p.mu.Unlock()
+	p.inFlight.Dec()
 }
 
 // unrefLocked drops one reference to s and forgets key when none is left.
+// With no reference left the semaphore is idle, so a slot of the default
+// limit can serve another key.
 func (p *pool) unrefLocked(key string, s *slot) {
 	s.refs--
 	if s.refs == 0 {
 		delete(p.keys, key)
+		if s.limit == p.def {
+			p.spare.Put(s)
+		}
 	}
 }
 

@@ -14,5 +14,6 @@
 //     with memory bounded; [WithMaxDuration] ends a stream that runs too long.
 //
 // Every wait is bounded and every refusal is immediate and typed, so callers
-// can map them to JSON-RPC errors or HTTP statuses in one place.
+// can map them to JSON-RPC errors ([NewRPCError], code [CodeOverloaded]) or
+// HTTP statuses in one place.
 package limits

@@ -101,7 +101,7 @@ type Scope string
 // Scopes of a denial.
 const (
 	ScopePrincipal Scope = "principal" // the caller's own budget
-	ScopeTool      Scope = "tool"      // the tool's budget, shared by all callers
+	ScopeTool      Scope = "tool"      // a budget of the tool's: the edge keeps one per caller and rate class
 )
 
 // storageKey joins a store prefix, the class name and the caller's key.

@@ -370,14 +370,14 @@ const file_examples_echo_v1_echo_proto_rawDesc = "" +
 	"\fSleepRequest\x12\x19\n" +
 	"\x02ms\x18\x01 \x01(\rB\t\xbaH\x06*\x04\x18\xc0\xcf$R\x02ms\"*\n" +
 	"\rSleepResponse\x12\x19\n" +
-	"\bslept_ms\x18\x01 \x01(\rR\asleptMs2\xcd\x02\n" +
+	"\bslept_ms\x18\x01 \x01(\rR\asleptMs2\xcf\x02\n" +
 	"\vEchoService\x12Z\n" +
 	"\x04Echo\x12\x1d.examples.echo.v1.EchoRequest\x1a\x1e.examples.echo.v1.EchoResponse\"\x13ң\x19\f\n" +
 	"\x04echo\x12\x04Echo\x90\x02\x01\x12x\n" +
 	"\x06Stream\x12\x1f.examples.echo.v1.StreamRequest\x1a .examples.echo.v1.StreamResponse\")ң\x19\"\n" +
-	"\x06stream\x12\x0fStream progress\"\x02\bx*\x03\b\xd8\x04\x90\x02\x010\x01\x12h\n" +
-	"\x05Sleep\x12\x1e.examples.echo.v1.SleepRequest\x1a\x1f.examples.echo.v1.SleepResponse\"\x1eң\x19\x17\n" +
-	"\x05sleep\x12\x05Sleep\"\x02\bx*\x03\b\xd8\x04\x90\x02\x01B\xc2\x01\n" +
+	"\x06stream\x12\x0fStream progress\"\x02\bx*\x03\b\xd8\x04\x90\x02\x010\x01\x12j\n" +
+	"\x05Sleep\x12\x1e.examples.echo.v1.SleepRequest\x1a\x1f.examples.echo.v1.SleepResponse\" ң\x19\x19\n" +
+	"\x05sleep\x12\x05Sleep\"\x02\bx*\x03\b\xd8\x04X@\x90\x02\x01B\xc2\x01\n" +
 	"\x14com.examples.echo.v1B\tEchoProtoP\x01Z;github.com/toolwire/toolwire/gen/go/examples/echo/v1;echov1\xa2\x02\x03EEX\xaa\x02\x10Examples.Echo.V1\xca\x02\x11Examples\\Echo_\\V1\xe2\x02\x1dExamples\\Echo_\\V1\\GPBMetadata\xea\x02\x12Examples::Echo::V1b\x06proto3"
 
 var (

@@ -364,12 +364,12 @@ const file_examples_search_v1_search_proto_rawDesc = "" +
 	"\x04body\x18\x03 \x01(\tR\x04body\x12\x12\n" +
 	"\x04tags\x18\x04 \x03(\tR\x04tags\x129\n" +
 	"\n" +
-	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt2\xd8\x02\n" +
-	"\rSearchService\x12\xb3\x01\n" +
-	"\x0fSearchDocuments\x12*.examples.search.v1.SearchDocumentsRequest\x1a+.examples.search.v1.SearchDocumentsResponse\"Eң\x19>\n" +
-	"\x10search_documents\x12\x10Search documents\"\x02\b\x1e*\x03\b\xac\x022\x02\b\x02B\vsearch:read\x90\x02\x010\x01\x12\x90\x01\n" +
-	"\vGetDocument\x12&.examples.search.v1.GetDocumentRequest\x1a'.examples.search.v1.GetDocumentResponse\"0ң\x19)\n" +
-	"\fget_document\x12\fGet documentB\vsearch:read\x90\x02\x01B\xd0\x01\n" +
+	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt2\xec\x02\n" +
+	"\rSearchService\x12\xbf\x01\n" +
+	"\x0fSearchDocuments\x12*.examples.search.v1.SearchDocumentsRequest\x1a+.examples.search.v1.SearchDocumentsResponse\"Qң\x19J\n" +
+	"\x10search_documents\x12\x10Search documents\"\x02\b\x1e*\x03\b\xac\x022\x02\b\x02B\vsearch:readJ\x06searchP\x02X \x90\x02\x010\x01\x12\x98\x01\n" +
+	"\vGetDocument\x12&.examples.search.v1.GetDocumentRequest\x1a'.examples.search.v1.GetDocumentResponse\"8ң\x191\n" +
+	"\fget_document\x12\fGet documentB\vsearch:readJ\x06search\x90\x02\x01B\xd0\x01\n" +
 	"\x16com.examples.search.v1B\vSearchProtoP\x01Z?github.com/toolwire/toolwire/gen/go/examples/search/v1;searchv1\xa2\x02\x03ESX\xaa\x02\x12Examples.Search.V1\xca\x02\x12Examples\\Search\\V1\xe2\x02\x1eExamples\\Search\\V1\\GPBMetadata\xea\x02\x14Examples::Search::V1b\x06proto3"
 
 var (

@@ -2080,13 +2080,13 @@ const file_toolwire_catalogtest_v1_kinds_proto_rawDesc = "" +
 	"\tCOLOR_RED\x10\x01\x12\x0f\n" +
 	"\vCOLOR_GREEN\x10\x02\x12\x0e\n" +
 	"\n" +
-	"COLOR_BLUE\x10\x032\xa1\x06\n" +
+	"COLOR_BLUE\x10\x032\xad\x06\n" +
 	"\fKindsService\x12d\n" +
 	"\bAllKinds\x12(.toolwire.catalogtest.v1.AllKindsRequest\x1a).toolwire.catalogtest.v1.AllKindsResponse\"\x03\x90\x02\x02\x12z\n" +
 	"\rCreateAccount\x12-.toolwire.catalogtest.v1.CreateAccountRequest\x1a..toolwire.catalogtest.v1.CreateAccountResponse\"\n" +
-	"ң\x19\x06\x1a\x04\x10\x00 \x01\x12}\n" +
-	"\aGetTree\x12'.toolwire.catalogtest.v1.GetTreeRequest\x1a(.toolwire.catalogtest.v1.GetTreeResponse\"\x1fң\x19\x18\n" +
-	"\btree.get\x12\bGet tree\x1a\x02\b\x00\x90\x02\x01\x12|\n" +
+	"ң\x19\x06\x1a\x04\x10\x00 \x01\x12\x88\x01\n" +
+	"\aGetTree\x12'.toolwire.catalogtest.v1.GetTreeRequest\x1a(.toolwire.catalogtest.v1.GetTreeResponse\"*ң\x19#\n" +
+	"\btree.get\x12\bGet tree\x1a\x02\b\x00J\x05treesP\x03X\b\x90\x02\x01\x12|\n" +
 	"\tWatchTree\x12).toolwire.catalogtest.v1.WatchTreeRequest\x1a*.toolwire.catalogtest.v1.WatchTreeResponse\"\x16ң\x19\x12\"\x02\b\n" +
 	"*\b\bZ\x10\x80ʵ\xee\x012\x02\b\x020\x01\x12m\n" +
 	"\bConverse\x12(.toolwire.catalogtest.v1.ConverseRequest\x1a).toolwire.catalogtest.v1.ConverseResponse\"\bң\x19\x042\x02\b\x01(\x010\x01\x12c\n" +

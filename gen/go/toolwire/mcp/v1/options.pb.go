@@ -105,9 +105,26 @@ type ToolOptions struct {
 	Exclude bool `protobuf:"varint,7,opt,name=exclude,proto3" json:"exclude,omitempty"`
 	// Scopes are the OAuth scopes a caller must hold, all of them, to see and
 	// call the tool. Empty means any authenticated caller.
-	Scopes        []string `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Scopes []string `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	// RateClass names the rate-limit class of the tool's calls. Each
+	// principal's calls of all the tools of one class draw on one budget per
+	// principal, whose rate and burst the edge configures (toolwire serve
+	// --rate-class NAME=RATE/s:BURST); a class the edge does not configure is
+	// limited by the principal's overall budget alone. Empty means "default".
+	// It must match ^[a-zA-Z0-9_.-]{1,64}$.
+	RateClass string `protobuf:"bytes,9,opt,name=rate_class,json=rateClass,proto3" json:"rate_class,omitempty"`
+	// RateCost is how many units of its class's budget one call takes, so
+	// that an expensive tool can share a class with cheap ones; 0 means 1.
+	// It must not exceed the class's burst.
+	RateCost uint32 `protobuf:"varint,10,opt,name=rate_cost,json=rateCost,proto3" json:"rate_cost,omitempty"`
+	// MaxConcurrency bounds the calls of this tool in flight on one edge
+	// replica, over all callers, like the size of a database pool: it keeps a
+	// backend from being asked for more than it can do at once. Calls past it
+	// wait in a bounded queue, then fail. 0 means the edge's default
+	// (toolwire serve --tool-concurrency).
+	MaxConcurrency uint32 `protobuf:"varint,11,opt,name=max_concurrency,json=maxConcurrency,proto3" json:"max_concurrency,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ToolOptions) Reset() {
@@ -194,6 +211,27 @@ func (x *ToolOptions) GetScopes() []string {
 		return x.Scopes
 	}
 	return nil
+}
+
+func (x *ToolOptions) GetRateClass() string {
+	if x != nil {
+		return x.RateClass
+	}
+	return ""
+}
+
+func (x *ToolOptions) GetRateCost() uint32 {
+	if x != nil {
+		return x.RateCost
+	}
+	return 0
+}
+
+func (x *ToolOptions) GetMaxConcurrency() uint32 {
+	if x != nil {
+		return x.MaxConcurrency
+	}
+	return 0
 }
 
 // ToolAnnotations mirror MCP's tool annotations. All are hints.
@@ -340,7 +378,7 @@ var File_toolwire_mcp_v1_options_proto protoreflect.FileDescriptor
 
 const file_toolwire_mcp_v1_options_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtoolwire/mcp/v1/options.proto\x12\x0ftoolwire.mcp.v1\x1a google/protobuf/descriptor.proto\x1a\x1egoogle/protobuf/duration.proto\"\xf1\x02\n" +
+	"\x1dtoolwire/mcp/v1/options.proto\x12\x0ftoolwire.mcp.v1\x1a google/protobuf/descriptor.proto\x1a\x1egoogle/protobuf/duration.proto\"\xd6\x03\n" +
 	"\vToolOptions\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12B\n" +
@@ -350,7 +388,12 @@ const file_toolwire_mcp_v1_options_proto_rawDesc = "" +
 	"maxTimeout\x12B\n" +
 	"\rstream_result\x18\x06 \x01(\v2\x1d.toolwire.mcp.v1.StreamResultR\fstreamResult\x12\x18\n" +
 	"\aexclude\x18\a \x01(\bR\aexclude\x12\x16\n" +
-	"\x06scopes\x18\b \x03(\tR\x06scopes\"\xdf\x01\n" +
+	"\x06scopes\x18\b \x03(\tR\x06scopes\x12\x1d\n" +
+	"\n" +
+	"rate_class\x18\t \x01(\tR\trateClass\x12\x1b\n" +
+	"\trate_cost\x18\n" +
+	" \x01(\rR\brateCost\x12'\n" +
+	"\x0fmax_concurrency\x18\v \x01(\rR\x0emaxConcurrency\"\xdf\x01\n" +
 	"\x0fToolAnnotations\x12 \n" +
 	"\tread_only\x18\x01 \x01(\bH\x00R\breadOnly\x88\x01\x01\x12%\n" +
 	"\vdestructive\x18\x02 \x01(\bH\x01R\vdestructive\x88\x01\x01\x12#\n" +
