@@ -162,8 +162,12 @@ func TestHealthTLS(t *testing.T) {
 	if err := Health(ctx, Config{}, addr, ""); err == nil || !strings.Contains(err.Error(), "code = Unavailable") {
 		t.Errorf("health in plaintext: %v, want Unavailable", err)
 	}
-	if err := Health(ctx, Config{BackendCA: backendCA}, addr, ""); err == nil || !strings.Contains(err.Error(), "tls: certificate required") {
-		t.Errorf("health without a client certificate: %v, want the certificate_required alert", err)
+	// With TLS 1.3 the client finishes its handshake before the backend
+	// checks the certificate, so its first write can meet the backend's
+	// close before the alert is read (as test/security's mTLS cases allow).
+	if err := Health(ctx, Config{BackendCA: backendCA}, addr, ""); err == nil || !strings.Contains(err.Error(), "code = Unavailable") ||
+		!(strings.Contains(err.Error(), "tls: certificate required") || strings.Contains(err.Error(), "write: broken pipe") || strings.Contains(err.Error(), "connection reset by peer")) {
+		t.Errorf("health without a client certificate: %v, want Unavailable with the certificate_required alert (or the write that lost the race to it)", err)
 	}
 }
 
