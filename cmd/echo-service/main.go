@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	echo-service [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--credential-keys FILE]
+//	echo-service [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--credential-keys FILE] [--gogc N]
 //		[--tls-cert FILE --tls-key FILE [--client-ca FILE]]
 package main
 
@@ -11,6 +11,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/toolwire/toolwire/server"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -28,7 +29,9 @@ func main() {
 	flag.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain to serve gRPC over TLS with (needs --tls-key; reloaded when the file changes; default: plaintext)")
 	flag.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	flag.StringVar(&cfg.ClientCA, "client-ca", "", "PEM CA bundle: every client must present a certificate it signed (mutual TLS; needs --tls-cert)")
+	gogc := flag.Int("gogc", server.DefaultGCPercent, "Go GC target percentage (the GOGC environment variable wins when set)")
 	flag.Parse()
+	server.SetGCPercent(*gogc)
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

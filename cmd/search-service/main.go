@@ -6,13 +6,14 @@
 // Usage:
 //
 //	search-service [--addr HOST:PORT] [--metrics-addr HOST:PORT] [--credential-keys FILE]
-//		[--tls-cert FILE --tls-key FILE [--client-ca FILE]] [--database-url URL]
+//		[--tls-cert FILE --tls-key FILE [--client-ca FILE]] [--database-url URL] [--gogc N]
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/toolwire/toolwire/server"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -32,7 +33,9 @@ func main() {
 	flag.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain to serve gRPC over TLS with (needs --tls-key; reloaded when the file changes; default: plaintext)")
 	flag.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	flag.StringVar(&cfg.ClientCA, "client-ca", "", "PEM CA bundle: every client must present a certificate it signed (mutual TLS; needs --tls-cert)")
+	gogc := flag.Int("gogc", server.DefaultGCPercent, "Go GC target percentage (the GOGC environment variable wins when set)")
 	flag.Parse()
+	server.SetGCPercent(*gogc)
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

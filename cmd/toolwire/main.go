@@ -19,10 +19,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/toolwire/toolwire/internal/app"
+	"github.com/toolwire/toolwire/server"
 )
 
 var version = "dev"
@@ -64,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var healthService string
 	var configPath string
 	var logLevel string
-	gogc := 100
+	gogc := server.DefaultGCPercent
 	switch cmd {
 	case "demo", "serve", "stdio":
 		fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -103,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	setGC(gogc)
+	server.SetGCPercent(gogc)
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil && logLevel != "" {
@@ -127,16 +127,4 @@ func run(args []string, stdout, stderr io.Writer) error {
 	default:
 		return app.Tools(ctx, cfg)
 	}
-}
-
-// setGC sets the garbage collector's target. The default is Go's own, 100:
-// the edge's fast path allocates about 2 KiB per call, so a higher target
-// buys little CPU and costs memory per idle session (BENCHMARKS.md). It was
-// 400 while every call went through the MCP SDK, which allocates a 32 KiB
-// JSON buffer per message (MCP-NOTES). GOGC, when set, wins.
-func setGC(percent int) {
-	if os.Getenv("GOGC") != "" || percent <= 0 {
-		return
-	}
-	debug.SetGCPercent(percent)
 }
