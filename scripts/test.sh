@@ -29,6 +29,13 @@ status=0
 # shellcheck disable=SC2086
 TOOLWIRE_FIGURES_FILE="$figures" go test -race -count=1 -p 2 -timeout 20m ${GO_TEST_FLAGS:-} ./... || status=$?
 
+# The abandoned-streams proof checks RSS only without the race detector,
+# whose shadow memory is most of the RSS under -race (test/governance).
+if [[ -z "${GO_TEST_FLAGS:-}" ]]; then
+	echo "==> go test -run TestAbandonedStreams ./test/governance/ (without -race)"
+	go test -count=1 -timeout 5m -run TestAbandonedStreams -v ./test/governance/ | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|abandoned_test' || status=1
+fi
+
 if [[ -s "$figures" ]]; then
 	echo "==> figures"
 	cat "$figures"
