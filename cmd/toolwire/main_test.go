@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-
 )
 
 func TestRunRejectsBadInvocations(t *testing.T) {
@@ -46,4 +45,3 @@ func TestToolsCommand(t *testing.T) {
 		}
 	}
 }
-
