@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 
 	"google.golang.org/grpc/credentials"
@@ -125,4 +126,22 @@ func (c *clientCreds) Clone() credentials.TransportCredentials {
 func (c *clientCreds) OverrideServerName(name string) error {
 	c.serverName = name
 	return nil
+}
+
+// ServerCredentialsFor returns transport credentials serving TLS from the
+// certificate and key files, requiring client certificates signed by the CA
+// file when clientCA is set (mutual TLS); nil, for plaintext, when no file
+// is named. It is the backends' --tls-cert, --tls-key and --client-ca.
+func ServerCredentialsFor(cert, key, clientCA string, logger *slog.Logger) (credentials.TransportCredentials, error) {
+	if cert == "" && key == "" {
+		if clientCA != "" {
+			return nil, errors.New("--client-ca needs --tls-cert and --tls-key")
+		}
+		return nil, nil
+	}
+	files, err := Load(Options{CertFile: cert, KeyFile: key, CAFile: clientCA, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return files.ServerCredentials(), nil
 }

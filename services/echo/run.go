@@ -2,7 +2,6 @@ package echo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -53,7 +52,7 @@ func Run(ctx context.Context, cfg Config) error {
 		logger = slog.Default()
 	}
 	// TLS files first: a bad one stops the service before it listens.
-	tlsOpts, err := serverTLS(cfg, logger)
+	creds, err := tlsfiles.ServerCredentialsFor(cfg.TLSCert, cfg.TLSKey, cfg.ClientCA, logger)
 	if err != nil {
 		return fmt.Errorf("echo: %w", err)
 	}
@@ -64,7 +63,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := server.StartMetrics(ctx, cfg.MetricsAddr); err != nil {
 		return fmt.Errorf("echo metrics: %w", err)
 	}
-	opts := &server.Options{Logger: logger, StreamWorkers: server.DefaultStreamWorkers(), ServerOptions: tlsOpts}
+	opts := &server.Options{Logger: logger, StreamWorkers: server.DefaultStreamWorkers()}
+	if creds != nil {
+		opts.ServerOptions = []grpc.ServerOption{grpc.Creds(creds)}
+	}
 	if cfg.CredentialKeys != "" {
 		if opts.Credentials, err = server.LoadCredentialVerifier(cfg.CredentialKeys, "examples.echo.v1.EchoService"); err != nil {
 			return fmt.Errorf("echo: %w", err)
@@ -72,25 +74,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	s := server.New(opts)
 	Register(s.GRPC())
-	logger.InfoContext(ctx, "echo service listening", slog.String("addr", lis.Addr().String()), slog.Bool("tls", tlsOpts != nil))
+	logger.InfoContext(ctx, "echo service listening", slog.String("addr", lis.Addr().String()), slog.Bool("tls", creds != nil))
 	if err := s.Serve(ctx, lis); err != nil {
 		return fmt.Errorf("echo: %w", err)
 	}
 	return nil
-}
-
-// serverTLS returns the gRPC server option serving TLS from cfg's files,
-// or none when cfg names no file.
-func serverTLS(cfg Config, logger *slog.Logger) ([]grpc.ServerOption, error) {
-	if cfg.TLSCert == "" && cfg.TLSKey == "" {
-		if cfg.ClientCA != "" {
-			return nil, errors.New("--client-ca needs --tls-cert and --tls-key")
-		}
-		return nil, nil
-	}
-	files, err := tlsfiles.Load(tlsfiles.Options{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CAFile: cfg.ClientCA, Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	return []grpc.ServerOption{grpc.Creds(files.ServerCredentials())}, nil
 }

@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -81,7 +80,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// TLS files first: a bad one stops the service before it opens its
 	// store or listens.
-	tlsOpts, err := serverTLS(cfg, logger)
+	creds, err := tlsfiles.ServerCredentialsFor(cfg.TLSCert, cfg.TLSKey, cfg.ClientCA, logger)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
@@ -97,7 +96,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := server.StartMetrics(ctx, cfg.MetricsAddr); err != nil {
 		return fmt.Errorf("search metrics: %w", err)
 	}
-	opts := &server.Options{Logger: logger, StreamWorkers: server.DefaultStreamWorkers(), ServerOptions: tlsOpts}
+	opts := &server.Options{Logger: logger, StreamWorkers: server.DefaultStreamWorkers()}
+	if creds != nil {
+		opts.ServerOptions = []grpc.ServerOption{grpc.Creds(creds)}
+	}
 	if cfg.CredentialKeys != "" {
 		if opts.Credentials, err = server.LoadCredentialVerifier(cfg.CredentialKeys, "examples.search.v1.SearchService"); err != nil {
 			return fmt.Errorf("search: %w", err)
@@ -109,25 +111,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.DatabaseURL != "" {
 		store = "postgres"
 	}
-	logger.InfoContext(ctx, "search service listening", slog.String("addr", lis.Addr().String()), slog.Bool("tls", tlsOpts != nil), slog.String("store", store))
+	logger.InfoContext(ctx, "search service listening", slog.String("addr", lis.Addr().String()), slog.Bool("tls", creds != nil), slog.String("store", store))
 	if err := s.Serve(ctx, lis); err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
 	return nil
-}
-
-// serverTLS returns the gRPC server option serving TLS from cfg's files,
-// or none when cfg names no file.
-func serverTLS(cfg Config, logger *slog.Logger) ([]grpc.ServerOption, error) {
-	if cfg.TLSCert == "" && cfg.TLSKey == "" {
-		if cfg.ClientCA != "" {
-			return nil, errors.New("--client-ca needs --tls-cert and --tls-key")
-		}
-		return nil, nil
-	}
-	files, err := tlsfiles.Load(tlsfiles.Options{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CAFile: cfg.ClientCA, Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	return []grpc.ServerOption{grpc.Creds(files.ServerCredentials())}, nil
 }
