@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,8 +16,8 @@ import (
 func RegisterFlags(cmd string, fs *flag.FlagSet, cfg *Config) {
 	switch cmd {
 	case "demo", "serve", "stdio":
-		fs.Var(positiveDuration{&cfg.DefaultTimeout}, "default-timeout", "deadline of a tool call when neither tool nor client sets one (default 60s)")
-		fs.Var(positiveDuration{&cfg.MaxTimeout}, "max-timeout", "cap on every tool call's deadline (default 10m)")
+		fs.Var(duration{p: &cfg.DefaultTimeout}, "default-timeout", "deadline of a tool call when neither tool nor client sets one (default 60s)")
+		fs.Var(duration{p: &cfg.MaxTimeout}, "max-timeout", "cap on every tool call's deadline (default 10m)")
 	}
 	switch cmd {
 	case "demo", "serve":
@@ -49,21 +50,51 @@ func (l stringList) String() string {
 
 func (l stringList) Set(v string) error { *l.p = append(*l.p, v); return nil }
 
-// positiveDuration is a duration flag that refuses zero and negative values.
-type positiveDuration struct{ p *time.Duration }
+// duration is a duration flag that refuses negative values, and zero
+// unless zeroOK (zero then turns a feature off).
+type duration struct {
+	p      *time.Duration
+	zeroOK bool
+}
 
-func (d positiveDuration) String() string {
-	if d.p == nil || *d.p == 0 {
+func (d duration) String() string {
+	if d.p == nil || (*d.p == 0 && !d.zeroOK) {
 		return ""
 	}
 	return d.p.String()
 }
 
-func (d positiveDuration) Set(v string) error {
+func (d duration) Set(v string) error {
 	x, err := time.ParseDuration(v)
-	if err != nil || x <= 0 {
+	switch {
+	case err != nil || x < 0 || (x == 0 && !d.zeroOK):
+		if d.zeroOK {
+			return fmt.Errorf("want a duration such as \"30s\", or 0 for none, got %q", v)
+		}
 		return fmt.Errorf("want a positive duration such as \"30s\", got %q", v)
 	}
 	*d.p = x
+	return nil
+}
+
+// count is a whole-number flag with a least value.
+type count[T int | int64] struct {
+	p   *T
+	min T
+}
+
+func (c count[T]) String() string {
+	if c.p == nil {
+		return "0"
+	}
+	return strconv.FormatInt(int64(*c.p), 10)
+}
+
+func (c count[T]) Set(v string) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || T(n) < c.min || int64(T(n)) != n {
+		return fmt.Errorf("want a whole number of at least %d, got %q", c.min, v)
+	}
+	*c.p = T(n)
 	return nil
 }
