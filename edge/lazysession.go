@@ -44,10 +44,11 @@ import (
 type lazyInit struct {
 	// body is the client's initialize request, as it came.
 	body []byte
-	// initialized says the client has sent notifications/initialized.
+	// initialized says the client has sent notifications/initialized
+	// (guarded by the session's mu).
 	initialized bool
-	// open serialises opening; err is set when opening failed, and the
-	// session is then closed.
+	// open serialises opening (and a DELETE with it); a session whose
+	// opening failed is closed.
 	open sync.Mutex
 }
 
