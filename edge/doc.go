@@ -11,5 +11,12 @@
 //   - no response for a cancelled request (cancel.go, the drop filter);
 //   - Host and Origin validation against DNS rebinding (guard.go);
 //   - rate and concurrency limits per principal and per tool, and bounded
-//     streams ([Limits]; limits.go, streams.go).
+//     streams ([Limits]; limits.go, streams.go);
+//   - authentication, scope checks and the principal's binding to its
+//     sessions (auth.go, sessions.go).
+//
+// For speed it answers the hot requests itself, never differently from the
+// SDK (tests compare the two): tools/call (fastpath.go), initialize with the
+// session it opens, whose SDK session is opened only when needed
+// (lazysession.go), and the standalone GET stream (getstream.go).
 package edge
