@@ -39,3 +39,7 @@ demo: ## Run the demo stack in one process
 interop: ## Run only the MCP client interop test (TypeScript SDK, Inspector CLI), verbose
 	npm ci --prefix test/interop --no-audit --no-fund --loglevel=error
 	TOOLWIRE_REQUIRE_INTEROP=1 go test -count=1 -v -run TestInterop ./test/interop/
+
+.PHONY: conformance
+conformance: ## Run the official MCP conformance suites against the demo and print totals
+	./scripts/conformance.sh
