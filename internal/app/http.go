@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -72,12 +73,15 @@ func routes(e *edge.Edge, gateway http.Handler, gov *governance) http.Handler {
 // bound is lis's: serveEdge puts it under TLS); ReadTimeout and WriteTimeout
 // stay unset, as streams outlive any fixed bound (see
 // limits.ConfigureServer).
-func serveHTTP(ctx context.Context, lis net.Listener, h http.Handler, lc LimitsConfig) error {
+func serveHTTP(ctx context.Context, lis net.Listener, h http.Handler, lc LimitsConfig, logger *slog.Logger) error {
 	base, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
 	srv := &http.Server{
 		Handler:     h,
 		BaseContext: func(net.Listener) context.Context { return base },
+		// net/http's own complaints (TLS handshake errors, panics in
+		// handlers) go to the process's structured log, not raw stderr.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	limits.ConfigureServer(srv, &limits.ServerOptions{
 		ReadHeaderTimeout: lc.ReadHeaderTimeout,

@@ -210,7 +210,7 @@ func serveEdge(ctx context.Context, cfg Config, b *backends, sec security, edgeT
 	cfg.logger().Info("edge listening", "addr", lis.Addr().String(), "tls", edgeTLS != nil)
 	// REST requests draw on the same per-principal budget as MCP's, once
 	// authenticated.
-	err = serveHTTP(ctx, lis, routes(e, sec.protectREST(e.AdmitHTTP(gw)), gov), gov.cfg)
+	err = serveHTTP(ctx, lis, routes(e, sec.protectREST(e.AdmitHTTP(gw)), gov), gov.cfg, cfg.logger())
 	// The sessions' GET streams live outside net/http's shutdown.
 	e.Close()
 	return err

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -34,9 +35,10 @@ func TestDemoTLS(t *testing.T) {
 	cert, key := tlsDir(t, ca, "edge")
 	ctx, cancel := context.WithCancel(context.Background())
 	out := lineWriter{make(chan string, 100)}
+	logs := lineWriter{make(chan string, 1000)}
 	done := make(chan error, 1)
 	go func() {
-		done <- Demo(ctx, Config{Addr: "127.0.0.1:0", Logger: quiet, Out: out, TLSCert: cert, TLSKey: key})
+		done <- Demo(ctx, Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(logs, nil)), Out: out, TLSCert: cert, TLSKey: key})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -75,6 +77,25 @@ func TestDemoTLS(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || resp.ProtoMajor != 2 || resp.TLS == nil || resp.TLS.PeerCertificates[0].Subject.CommonName != "edge" {
 		t.Errorf("GET /healthz: %d over %s, want 200 over HTTP/2 from the edge's certificate (%s)", resp.StatusCode, resp.Proto, body)
+	}
+
+	// A client that fails the handshake (it does not trust the edge's CA)
+	// is logged by the process's logger, as a warning, not on raw stderr.
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("a client without the CA completed the handshake")
+	}
+	for {
+		select {
+		case l := <-logs.lines:
+			if strings.Contains(l, "TLS handshake error") {
+				if !strings.Contains(l, "level=WARN") {
+					t.Errorf("handshake error logged as %q, want level=WARN", l)
+				}
+				return
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no TLS handshake error in the log")
+		}
 	}
 }
 
