@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -250,6 +251,77 @@ func TestToolAuthorization(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStreamableSessionBinding: a Streamable HTTP session belongs to the
+// principal that opened it. Another principal naming it learns nothing (the
+// answer of an unknown session), before and after the session has needed
+// the SDK, on every method.
+func TestStreamableSessionBinding(t *testing.T) {
+	s := startStack(t)
+	alice := s.token(t, "")
+	sid := s.session(t, alice)
+	svc := s.iss.Sign(t, authntest.KidEC, s.claims("", func(c jwt.MapClaims) { c["sub"] = "svc" }))
+	call := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}`
+	list := `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`
+	intruders := []struct{ name, token string }{
+		{"another principal's token", s.apiKey},
+		{"same subject by another method", svc},
+	}
+	check := func(t *testing.T, stage string) {
+		for _, in := range intruders {
+			for _, tc := range []struct{ method, body string }{{"POST", call}, {"POST", list}, {"GET", ""}, {"DELETE", ""}} {
+				h := mcpHeader(in.token, sid)
+				var r response
+				if tc.method == "GET" {
+					// A stream that opened would never end: look at the status only.
+					h.Set("Accept", "text/event-stream")
+					r = getStatus(t, s, h)
+				} else {
+					r = s.do(t, tc.method, s.base+"/mcp", h, tc.body)
+				}
+				if r.status != 404 || r.body != "session not found\n" {
+					t.Errorf("%s, %s: %s %.40s: %d %q, want 404 %q", stage, in.name, tc.method, tc.body, r.status, r.body, "session not found\n")
+				}
+			}
+		}
+		if r, m := s.rpc(t, alice, sid, call); r.status != 200 || m.Error != nil {
+			t.Errorf("%s: the owner's call: %d %s", stage, r.status, r.body)
+		}
+	}
+	check(t, "session answered by the edge alone")
+	if r, m := s.rpc(t, alice, sid, list); r.status != 200 || m.Error != nil {
+		t.Fatalf("the owner's tools/list: %d %s", r.status, r.body)
+	}
+	check(t, "session with its SDK session")
+	if r := s.do(t, "DELETE", s.base+"/mcp", mcpHeader(alice, sid), ""); r.status != 204 {
+		t.Errorf("the owner's DELETE: %d %q, want 204", r.status, r.body)
+	}
+}
+
+// getStatus opens a GET /mcp stream with h and returns its status, with
+// the body read only when it is not an event stream.
+func getStatus(t *testing.T, s *stack, h http.Header) response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/mcp", nil)
+	req.Header = h
+	c := s.client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := response{status: resp.StatusCode, header: resp.Header}
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		b, _ := io.ReadAll(resp.Body)
+		r.body = string(b)
+	}
+	return r
 }
 
 // TestSSESessionBinding: a legacy SSE session belongs to the principal
