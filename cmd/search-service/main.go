@@ -13,26 +13,20 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/toolwire/toolwire/server"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/toolwire/toolwire/server"
 	"github.com/toolwire/toolwire/services/search"
 )
 
 func main() {
 	var cfg search.Config
-	flag.StringVar(&cfg.Addr, "addr", search.DefaultAddr, "address to listen on, HOST:PORT")
-	flag.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "address to serve Prometheus /metrics on, HOST:PORT (default: off)")
+	cfg.RegisterFlags(flag.CommandLine, search.DefaultAddr)
 	flag.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"),
 		"PostgreSQL URL (default $DATABASE_URL); empty serves the embedded corpus")
-	flag.StringVar(&cfg.CredentialKeys, "credential-keys", "",
-		"PEM file of the edge's Ed25519 public keys; when set, every call must carry a credential the edge minted (default: off)")
-	flag.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate chain to serve gRPC over TLS with (needs --tls-key; reloaded when the file changes; default: plaintext)")
-	flag.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
-	flag.StringVar(&cfg.ClientCA, "client-ca", "", "PEM CA bundle: every client must present a certificate it signed (mutual TLS; needs --tls-cert)")
 	gogc := flag.Int("gogc", server.DefaultGCPercent, "Go GC target percentage (the GOGC environment variable wins when set)")
 	flag.Parse()
 	server.SetGCPercent(*gogc)

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/toolwire/toolwire/server"
 	"github.com/toolwire/toolwire/services/echo"
 	"github.com/toolwire/toolwire/services/search"
 )
@@ -79,7 +80,9 @@ func TestServeFrontsBackendsByAddress(t *testing.T) {
 	defer cancel()
 	echoAddr, searchAddr, edgeAddr := freeAddr(t), freeAddr(t), freeAddr(t)
 	go func() { _ = echo.Run(ctx, echo.Config{Addr: echoAddr, Logger: quiet}) }()
-	go func() { _ = search.Run(ctx, search.Config{Addr: searchAddr, Logger: quiet}) }()
+	go func() {
+		_ = search.Run(ctx, search.Config{ServiceConfig: server.ServiceConfig{Addr: searchAddr, Logger: quiet}})
+	}()
 	served := make(chan error, 1)
 	go func() {
 		served <- Serve(ctx, Config{Addr: edgeAddr, Backends: []string{echoAddr, searchAddr}, Logger: quiet})

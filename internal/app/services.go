@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/toolwire/toolwire/server"
 	"github.com/toolwire/toolwire/services/echo"
 	"github.com/toolwire/toolwire/services/search"
 )
@@ -16,7 +17,7 @@ var demoServices = []demoService{
 		return nil, nil
 	}},
 	{name: "examples.search.v1.SearchService", register: func(ctx context.Context, s *grpc.Server, cfg Config) (func(), error) {
-		svc, err := search.New(ctx, search.Config{DatabaseURL: cfg.DatabaseURL, Logger: cfg.logger()})
+		svc, err := search.New(ctx, search.Config{DatabaseURL: cfg.DatabaseURL, ServiceConfig: server.ServiceConfig{Logger: cfg.logger()}})
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/toolwire/toolwire/internal/tlsfiles/tlsfilestest"
+	"github.com/toolwire/toolwire/server"
 )
 
 // TestRunTLSErrors: TLS settings that cannot be served stop Run before it
@@ -23,8 +24,8 @@ func TestRunTLSErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"client CA without a certificate", Config{ClientCA: cert}, "search: --client-ca needs --tls-cert and --tls-key"},
-		{"key without a certificate", Config{TLSKey: key}, "search: tls: a certificate file needs a key file, and a key file a certificate file"},
+		{"client CA without a certificate", Config{ServiceConfig: server.ServiceConfig{ClientCA: cert}}, "search: --client-ca needs --tls-cert and --tls-key"},
+		{"key without a certificate", Config{ServiceConfig: server.ServiceConfig{TLSKey: key}}, "search: tls: a certificate file needs a key file, and a key file a certificate file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.Addr, tc.cfg.Logger = "127.0.0.1:0", quiet
