@@ -1,24 +1,12 @@
 package edge
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/reflect/protoreflect"
-
-	"github.com/toolwire/toolwire/edge/catalog"
-	"github.com/toolwire/toolwire/edge/observe"
 	"github.com/toolwire/toolwire/edge/policy/authn"
 	"github.com/toolwire/toolwire/edge/policy/authn/authntest"
-	echov1 "github.com/toolwire/toolwire/gen/go/examples/echo/v1"
 	"github.com/toolwire/toolwire/internal/credential"
 	"github.com/toolwire/toolwire/server"
 )
@@ -57,9 +45,8 @@ func BenchmarkAuth(b *testing.B) {
 		{"apikey", key, false, false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			discard := slog.New(slog.NewTextHandler(io.Discard, nil))
-			opts := &Options{Logger: discard, Metrics: observe.NewMetrics(prometheus.NewRegistry())}
-			sopts := &server.Options{Registerer: prometheus.NewRegistry(), Logger: discard}
+			var opts Options
+			var sopts server.Options
 			if !tc.off {
 				ao := &authn.Options{Tokens: jwtv, APIKeys: keys}
 				if tc.cache {
@@ -76,55 +63,14 @@ func BenchmarkAuth(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			s := server.New(sopts)
-			echov1.RegisterEchoServiceServer(s, benchEcho{})
-			conn := s.Invoker()
-			svc := echov1.File_examples_echo_v1_echo_proto.Services().Get(0)
-			cat, err := catalog.New([]protoreflect.ServiceDescriptor{svc}, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			e, err := New(cat, func(protoreflect.FullName) (grpc.ClientConnInterface, bool) { return conn, true }, opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer e.Close()
-			h := e.Handler()
-			init := httptest.NewRequest("POST", "http://127.0.0.1/mcp", bytes.NewReader([]byte(
-				`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}`)))
-			init.Header.Set("Content-Type", "application/json")
-			init.Header.Set("Accept", "application/json, text/event-stream")
+			h := benchEdge(b, &sopts, &opts)
+			hdr := map[string]string{}
 			if tc.bearer != "" {
-				init.Header.Set("Authorization", "Bearer "+tc.bearer)
+				hdr["Authorization"] = "Bearer " + tc.bearer
 			}
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, init)
-			sid := rec.Header().Get(headerSessionID)
-			if rec.Code != http.StatusOK || sid == "" {
-				b.Fatalf("initialize: %d %q", rec.Code, rec.Body)
-			}
-			body := []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello, world"}}}`)
-			req := httptest.NewRequest("POST", "http://127.0.0.1/mcp", nil)
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "application/json, text/event-stream")
-			req.Header.Set(headerSessionID, sid)
-			req.Header.Set(headerProtocolVersion, "2025-11-25")
-			if tc.bearer != "" {
-				req.Header.Set("Authorization", "Bearer "+tc.bearer)
-			}
-			r := bytes.NewReader(body)
-			w := &benchWriter{h: http.Header{}}
-			want := []byte(`"structuredContent":{"text":"hello, world"}`)
-			b.ReportAllocs()
-			for b.Loop() {
-				r.Reset(body)
-				req.Body = io.NopCloser(r)
-				w.reset()
-				h.ServeHTTP(w, req)
-				if w.code != 0 && w.code != http.StatusOK || !bytes.Contains(w.body, want) {
-					b.Fatalf("call: %d %s", w.code, w.body)
-				}
-			}
+			hdr[headerSessionID] = benchSession(b, h, hdr)
+			hdr[headerProtocolVersion] = "2025-11-25"
+			benchCalls(b, h, benchSessionCall, hdr)
 		})
 	}
 }
