@@ -49,28 +49,7 @@ var mcpURL = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+/mcp`)
 // startDemo runs Demo on a free port and returns its base URL.
 func startDemo(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out := lineWriter{make(chan string, 100)}
-	done := make(chan error, 1)
-	go func() { done <- Demo(ctx, Config{Addr: "127.0.0.1:0", Logger: quiet, Out: out}) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Demo: %v", err)
-		}
-	})
-	for {
-		select {
-		case l := <-out.lines:
-			if u := mcpURL.FindString(l); u != "" {
-				return strings.TrimSuffix(u, "/mcp")
-			}
-		case err := <-done:
-			t.Fatalf("Demo ended: %v", err)
-		case <-time.After(30 * time.Second):
-			t.Fatal("Demo printed no URL")
-		}
-	}
+	return startDemoWith(t, Config{})
 }
 
 // Serve fronts backends in other goroutines over real TCP gRPC connections,

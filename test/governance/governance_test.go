@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/toolwire/toolwire/internal/redistest"
 )
 
 // Two edge processes share one Redis, and one principal (127.0.0.1, as
@@ -327,10 +329,10 @@ func TestSlowloris(t *testing.T) {
 // answering (200 or 429, never an error) with its local fallback, logs it,
 // counts it in toolwire_ratelimit_fallback_total, and returns to Redis.
 func TestRedisOutage(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	// A generous Redis timeout, so that only the outage falls back, not a
 	// slow moment of a loaded test machine; a dead Redis fails at once.
-	e := startEdge(t, "--redis-url", rs.url(), "--redis-timeout", "250ms", "--rate-limit", "100/s", "--rate-burst", "100")
+	e := startEdge(t, "--redis-url", rs.URL(), "--redis-timeout", "250ms", "--rate-limit", "100/s", "--rate-burst", "100")
 	client := newClient("127.0.0.1", 4)
 	key := "rate:toolwire:rl:principal:127.0.0.1"
 
@@ -353,13 +355,13 @@ func TestRedisOutage(t *testing.T) {
 	if m["toolwire_ratelimit_store_up"] != 1 || sum(m, "toolwire_ratelimit_fallback_total") != 0 {
 		t.Errorf("Redis up: store_up %v, fallbacks %v; want 1 and 0", m["toolwire_ratelimit_store_up"], sum(m, "toolwire_ratelimit_fallback_total"))
 	}
-	c := rs.client()
+	c := rs.Client()
 	if n, err := c.Exists(context.Background(), key).Result(); err != nil || n != 1 {
 		t.Errorf("the principal's bucket %q is not in Redis: %v %v", key, n, err)
 	}
 	c.Close()
 
-	rs.kill()
+	rs.Kill()
 	phase("Redis killed", 2*time.Second)
 	m = scrape(t, e.base)
 	if m["toolwire_ratelimit_store_up"] != 0 || sum(m, "toolwire_ratelimit_fallback_total") == 0 {
@@ -369,7 +371,7 @@ func TestRedisOutage(t *testing.T) {
 		t.Errorf("no fallback logged:\n%s", e.stderr)
 	}
 
-	rs.start()
+	rs.Restart()
 	start := time.Now()
 	for scrape(t, e.base)["toolwire_ratelimit_store_up"] != 1 {
 		// Decisions probe Redis; a quiet edge would not notice it is back.
@@ -385,7 +387,7 @@ func TestRedisOutage(t *testing.T) {
 	if after := sum(scrape(t, e.base), "toolwire_ratelimit_fallback_total"); after != before {
 		t.Errorf("fallbacks went on after the recovery: %v, then %v", before, after)
 	}
-	c = rs.client()
+	c = rs.Client()
 	defer c.Close()
 	if n, err := c.Exists(context.Background(), key).Result(); err != nil || n != 1 {
 		t.Errorf("the principal's bucket is not in the restarted Redis: %v %v", n, err)

@@ -7,11 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,99 +19,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/toolwire/toolwire/edge/policy/ratelimit"
+	"github.com/toolwire/toolwire/internal/redistest"
 )
-
-// redisServer is a redis-server child process on a loopback port.
-type redisServer struct {
-	t    *testing.T
-	bin  string
-	port int
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-// startRedisServer starts redis-server on port (0 picks a free one) with no
-// persistence, and waits until it answers. Without redis-server on PATH the
-// test is skipped, or fails when CI=true.
-func startRedisServer(t *testing.T, port int) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("redis-server is not on PATH, and CI=true requires this test: %v", err)
-		}
-		t.Skipf("redis-server is not on PATH; install it (or set CI=true to make this a failure): %v", err)
-	}
-	if port == 0 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port = l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-	}
-	s := &redisServer{t: t, bin: bin, port: port}
-	s.start()
-	t.Cleanup(s.kill)
-	return s
-}
-
-func (s *redisServer) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
-
-func (s *redisServer) start() {
-	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--logfile", "")
-	s.cmd.Stdout, s.cmd.Stderr = nil, nil // discarded
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatalf("starting redis-server: %v", err)
-	}
-	s.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) {
-		_ = cmd.Wait()
-		close(done)
-	}(s.cmd, s.done)
-
-	c := redis.NewClient(&redis.Options{Addr: s.addr(), MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		select {
-		case <-s.done:
-			s.t.Fatalf("redis-server on port %d exited at start: %v", s.port, err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("redis-server on port %d does not answer: %v", s.port, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (s *redisServer) signal(sig os.Signal) {
-	s.t.Helper()
-	if err := s.cmd.Process.Signal(sig); err != nil {
-		s.t.Fatalf("signal %v to redis-server: %v", sig, err)
-	}
-}
-
-// kill ends the process and waits for it; it is safe to call twice.
-func (s *redisServer) kill() {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGCONT)
-	_ = s.cmd.Process.Kill()
-	<-s.done
-}
 
 // countingLimiter counts the calls that reach the primary.
 type countingLimiter struct {
@@ -219,8 +124,8 @@ func waitForSource(t *testing.T, f ratelimit.Limiter, class ratelimit.Class, src
 // TestFallbackRealRedis runs a Fallback over a redis-server of its own, and
 // stops (SIGSTOP), resumes, kills and restarts that server under it.
 func TestFallbackRealRedis(t *testing.T) {
-	srv := startRedisServer(t, 0)
-	client := redis.NewClient(&redis.Options{Addr: srv.addr(), ContextTimeoutEnabled: true})
+	srv := redistest.Start(t)
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = client.Close() })
 
 	const (
@@ -253,7 +158,7 @@ func TestFallbackRealRedis(t *testing.T) {
 	}
 
 	// Hung (SIGSTOP): the timeout fires, then calls skip Redis between probes.
-	srv.signal(syscall.SIGSTOP)
+	srv.Signal(syscall.SIGSTOP)
 	before := primary.calls.Load()
 	hungFor := 700 * time.Millisecond
 	sources, lat = phase(t, f, class, hungFor)
@@ -271,11 +176,11 @@ func TestFallbackRealRedis(t *testing.T) {
 	if worst := lat[len(lat)-1]; worst > 20*timeout {
 		t.Errorf("hung: slowest decision %v; want under %v", worst, 20*timeout)
 	}
-	srv.signal(syscall.SIGCONT)
+	srv.Signal(syscall.SIGCONT)
 	t.Logf("resumed: back to redis after %v", waitForSource(t, f, class, ratelimit.SourceRedis).Round(time.Millisecond))
 
 	// Dead (killed): errors, then local decisions, with bounded latency.
-	srv.kill()
+	srv.Kill()
 	before = primary.calls.Load()
 	deadFor := time.Second
 	sources, lat = phase(t, f, class, deadFor)
@@ -297,9 +202,9 @@ func TestFallbackRealRedis(t *testing.T) {
 
 	// Restarted on the same port: decisions go back to Redis, and the new,
 	// empty server holds the bucket again.
-	srv.start()
+	srv.Restart()
 	t.Logf("restarted: back to redis after %v", waitForSource(t, f, class, ratelimit.SourceRedis).Round(time.Millisecond))
-	check := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	check := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer check.Close()
 	if n := check.Exists(context.Background(), key).Val(); n != 1 {
 		t.Errorf("restarted: bucket key %q missing from the new server", key)
