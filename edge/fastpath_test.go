@@ -129,23 +129,11 @@ func tryPost(url string, hdr map[string]string, body string) (rpc, error) {
 	return out, nil
 }
 
-// openSession initializes a 2025-11-25 session on url and returns its id.
+// openSession initializes a 2025-11-25 session on url, sends
+// notifications/initialized, and returns its id.
 func openSession(t *testing.T, url string) string {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(
-		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	sid := resp.Header.Get("Mcp-Session-Id")
-	if sid == "" {
-		t.Fatalf("initialize: %s, no session id", resp.Status)
-	}
+	sid := openSessionAs(t, url, "")
 	r := doPost(t, url, map[string]string{"Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-11-25"},
 		`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	if r.status != http.StatusAccepted {
@@ -390,7 +378,9 @@ func openSessionAs(t *testing.T, url, user string) string {
 		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
-	req.Header.Set("X-Test-User", user)
+	if user != "" {
+		req.Header.Set("X-Test-User", user)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -399,7 +389,7 @@ func openSessionAs(t *testing.T, url, user string) string {
 	resp.Body.Close()
 	sid := resp.Header.Get("Mcp-Session-Id")
 	if sid == "" {
-		t.Fatalf("initialize: %s", resp.Status)
+		t.Fatalf("initialize: %s, no session id", resp.Status)
 	}
 	return sid
 }
