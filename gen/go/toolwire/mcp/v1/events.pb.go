@@ -9,6 +9,7 @@ package mcpv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -96,6 +97,109 @@ func (x LogLevel) Number() protoreflect.EnumNumber {
 // Deprecated: Use LogLevel.Descriptor instead.
 func (LogLevel) EnumDescriptor() ([]byte, []int) {
 	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{0}
+}
+
+// Role is who speaks a prompt or sampling message.
+type Role int32
+
+const (
+	Role_ROLE_UNSPECIFIED Role = 0
+	Role_ROLE_USER        Role = 1
+	Role_ROLE_ASSISTANT   Role = 2
+)
+
+// Enum value maps for Role.
+var (
+	Role_name = map[int32]string{
+		0: "ROLE_UNSPECIFIED",
+		1: "ROLE_USER",
+		2: "ROLE_ASSISTANT",
+	}
+	Role_value = map[string]int32{
+		"ROLE_UNSPECIFIED": 0,
+		"ROLE_USER":        1,
+		"ROLE_ASSISTANT":   2,
+	}
+)
+
+func (x Role) Enum() *Role {
+	p := new(Role)
+	*p = x
+	return p
+}
+
+func (x Role) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Role) Descriptor() protoreflect.EnumDescriptor {
+	return file_toolwire_mcp_v1_events_proto_enumTypes[1].Descriptor()
+}
+
+func (Role) Type() protoreflect.EnumType {
+	return &file_toolwire_mcp_v1_events_proto_enumTypes[1]
+}
+
+func (x Role) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Role.Descriptor instead.
+func (Role) EnumDescriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
+// ElicitAction is the user's choice.
+type ElicitAction int32
+
+const (
+	ElicitAction_ELICIT_ACTION_UNSPECIFIED ElicitAction = 0
+	ElicitAction_ELICIT_ACTION_ACCEPT      ElicitAction = 1
+	ElicitAction_ELICIT_ACTION_DECLINE     ElicitAction = 2
+	ElicitAction_ELICIT_ACTION_CANCEL      ElicitAction = 3
+)
+
+// Enum value maps for ElicitAction.
+var (
+	ElicitAction_name = map[int32]string{
+		0: "ELICIT_ACTION_UNSPECIFIED",
+		1: "ELICIT_ACTION_ACCEPT",
+		2: "ELICIT_ACTION_DECLINE",
+		3: "ELICIT_ACTION_CANCEL",
+	}
+	ElicitAction_value = map[string]int32{
+		"ELICIT_ACTION_UNSPECIFIED": 0,
+		"ELICIT_ACTION_ACCEPT":      1,
+		"ELICIT_ACTION_DECLINE":     2,
+		"ELICIT_ACTION_CANCEL":      3,
+	}
+)
+
+func (x ElicitAction) Enum() *ElicitAction {
+	p := new(ElicitAction)
+	*p = x
+	return p
+}
+
+func (x ElicitAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ElicitAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_toolwire_mcp_v1_events_proto_enumTypes[2].Descriptor()
+}
+
+func (ElicitAction) Type() protoreflect.EnumType {
+	return &file_toolwire_mcp_v1_events_proto_enumTypes[2]
+}
+
+func (x ElicitAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ElicitAction.Descriptor instead.
+func (ElicitAction) EnumDescriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 // Progress reports how far a call has come. A field of this type in a stream
@@ -229,11 +333,1644 @@ func (x *Log) GetMessage() string {
 	return ""
 }
 
+// Content is one MCP content block. A response field of type
+// `repeated toolwire.mcp.v1.Content` becomes the tool result's content;
+// the response's other fields, if any, its structuredContent.
+type Content struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*Content_Text
+	//	*Content_Image
+	//	*Content_Audio
+	//	*Content_ResourceLink
+	//	*Content_Resource
+	Kind          isContent_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Content) Reset() {
+	*x = Content{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Content) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Content) ProtoMessage() {}
+
+func (x *Content) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Content.ProtoReflect.Descriptor instead.
+func (*Content) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Content) GetKind() isContent_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *Content) GetText() string {
+	if x != nil {
+		if x, ok := x.Kind.(*Content_Text); ok {
+			return x.Text
+		}
+	}
+	return ""
+}
+
+func (x *Content) GetImage() *Media {
+	if x != nil {
+		if x, ok := x.Kind.(*Content_Image); ok {
+			return x.Image
+		}
+	}
+	return nil
+}
+
+func (x *Content) GetAudio() *Media {
+	if x != nil {
+		if x, ok := x.Kind.(*Content_Audio); ok {
+			return x.Audio
+		}
+	}
+	return nil
+}
+
+func (x *Content) GetResourceLink() *ResourceLink {
+	if x != nil {
+		if x, ok := x.Kind.(*Content_ResourceLink); ok {
+			return x.ResourceLink
+		}
+	}
+	return nil
+}
+
+func (x *Content) GetResource() *ResourceContents {
+	if x != nil {
+		if x, ok := x.Kind.(*Content_Resource); ok {
+			return x.Resource
+		}
+	}
+	return nil
+}
+
+type isContent_Kind interface {
+	isContent_Kind()
+}
+
+type Content_Text struct {
+	// Text is a text block.
+	Text string `protobuf:"bytes,1,opt,name=text,proto3,oneof"`
+}
+
+type Content_Image struct {
+	// Image is an image block (base64 on the wire).
+	Image *Media `protobuf:"bytes,2,opt,name=image,proto3,oneof"`
+}
+
+type Content_Audio struct {
+	// Audio is an audio block (base64 on the wire).
+	Audio *Media `protobuf:"bytes,3,opt,name=audio,proto3,oneof"`
+}
+
+type Content_ResourceLink struct {
+	// ResourceLink points at a resource the client may read.
+	ResourceLink *ResourceLink `protobuf:"bytes,4,opt,name=resource_link,json=resourceLink,proto3,oneof"`
+}
+
+type Content_Resource struct {
+	// Resource embeds a resource's contents.
+	Resource *ResourceContents `protobuf:"bytes,5,opt,name=resource,proto3,oneof"`
+}
+
+func (*Content_Text) isContent_Kind() {}
+
+func (*Content_Image) isContent_Kind() {}
+
+func (*Content_Audio) isContent_Kind() {}
+
+func (*Content_ResourceLink) isContent_Kind() {}
+
+func (*Content_Resource) isContent_Kind() {}
+
+// Media is binary content with its MIME type.
+type Media struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	MimeType      string                 `protobuf:"bytes,2,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Media) Reset() {
+	*x = Media{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Media) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Media) ProtoMessage() {}
+
+func (x *Media) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Media.ProtoReflect.Descriptor instead.
+func (*Media) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Media) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *Media) GetMimeType() string {
+	if x != nil {
+		return x.MimeType
+	}
+	return ""
+}
+
+// ResourceLink is a link to a resource, in a tool result.
+type ResourceLink struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uri           string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Title         string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	Description   string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	MimeType      string                 `protobuf:"bytes,5,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	Size          *int64                 `protobuf:"varint,6,opt,name=size,proto3,oneof" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceLink) Reset() {
+	*x = ResourceLink{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceLink) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceLink) ProtoMessage() {}
+
+func (x *ResourceLink) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceLink.ProtoReflect.Descriptor instead.
+func (*ResourceLink) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ResourceLink) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *ResourceLink) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResourceLink) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ResourceLink) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *ResourceLink) GetMimeType() string {
+	if x != nil {
+		return x.MimeType
+	}
+	return ""
+}
+
+func (x *ResourceLink) GetSize() int64 {
+	if x != nil && x.Size != nil {
+		return *x.Size
+	}
+	return 0
+}
+
+// ResourceContents are the contents of one resource: text or a blob.
+type ResourceContents struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Uri      string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	MimeType string                 `protobuf:"bytes,2,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	// Types that are valid to be assigned to Body:
+	//
+	//	*ResourceContents_Text
+	//	*ResourceContents_Blob
+	Body          isResourceContents_Body `protobuf_oneof:"body"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceContents) Reset() {
+	*x = ResourceContents{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceContents) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceContents) ProtoMessage() {}
+
+func (x *ResourceContents) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceContents.ProtoReflect.Descriptor instead.
+func (*ResourceContents) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ResourceContents) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *ResourceContents) GetMimeType() string {
+	if x != nil {
+		return x.MimeType
+	}
+	return ""
+}
+
+func (x *ResourceContents) GetBody() isResourceContents_Body {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *ResourceContents) GetText() string {
+	if x != nil {
+		if x, ok := x.Body.(*ResourceContents_Text); ok {
+			return x.Text
+		}
+	}
+	return ""
+}
+
+func (x *ResourceContents) GetBlob() []byte {
+	if x != nil {
+		if x, ok := x.Body.(*ResourceContents_Blob); ok {
+			return x.Blob
+		}
+	}
+	return nil
+}
+
+type isResourceContents_Body interface {
+	isResourceContents_Body()
+}
+
+type ResourceContents_Text struct {
+	Text string `protobuf:"bytes,3,opt,name=text,proto3,oneof"`
+}
+
+type ResourceContents_Blob struct {
+	Blob []byte `protobuf:"bytes,4,opt,name=blob,proto3,oneof"`
+}
+
+func (*ResourceContents_Text) isResourceContents_Body() {}
+
+func (*ResourceContents_Blob) isResourceContents_Body() {}
+
+// ResourceResult is the response of a resource RPC (resources/read).
+type ResourceResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Contents      []*ResourceContents    `protobuf:"bytes,1,rep,name=contents,proto3" json:"contents,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceResult) Reset() {
+	*x = ResourceResult{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceResult) ProtoMessage() {}
+
+func (x *ResourceResult) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceResult.ProtoReflect.Descriptor instead.
+func (*ResourceResult) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ResourceResult) GetContents() []*ResourceContents {
+	if x != nil {
+		return x.Contents
+	}
+	return nil
+}
+
+// PromptMessage is one message of a prompt.
+type PromptMessage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Role          Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=toolwire.mcp.v1.Role" json:"role,omitempty"`
+	Content       *Content               `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromptMessage) Reset() {
+	*x = PromptMessage{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromptMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromptMessage) ProtoMessage() {}
+
+func (x *PromptMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromptMessage.ProtoReflect.Descriptor instead.
+func (*PromptMessage) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PromptMessage) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *PromptMessage) GetContent() *Content {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+// PromptResult is the response of a prompt RPC (prompts/get).
+type PromptResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Description   string                 `protobuf:"bytes,1,opt,name=description,proto3" json:"description,omitempty"`
+	Messages      []*PromptMessage       `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromptResult) Reset() {
+	*x = PromptResult{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromptResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromptResult) ProtoMessage() {}
+
+func (x *PromptResult) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromptResult.ProtoReflect.Descriptor instead.
+func (*PromptResult) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PromptResult) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *PromptResult) GetMessages() []*PromptMessage {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+// CompleteRequest asks for completions of one argument of a prompt or a
+// resource template (completion/complete).
+type CompleteRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Ref:
+	//
+	//	*CompleteRequest_Prompt
+	//	*CompleteRequest_ResourceTemplate
+	Ref isCompleteRequest_Ref `protobuf_oneof:"ref"`
+	// Argument is the name of the argument being completed.
+	Argument string `protobuf:"bytes,3,opt,name=argument,proto3" json:"argument,omitempty"`
+	// Value is what the user typed so far.
+	Value string `protobuf:"bytes,4,opt,name=value,proto3" json:"value,omitempty"`
+	// Context holds the arguments already resolved.
+	Context       map[string]string `protobuf:"bytes,5,rep,name=context,proto3" json:"context,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteRequest) Reset() {
+	*x = CompleteRequest{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteRequest) ProtoMessage() {}
+
+func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteRequest.ProtoReflect.Descriptor instead.
+func (*CompleteRequest) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CompleteRequest) GetRef() isCompleteRequest_Ref {
+	if x != nil {
+		return x.Ref
+	}
+	return nil
+}
+
+func (x *CompleteRequest) GetPrompt() string {
+	if x != nil {
+		if x, ok := x.Ref.(*CompleteRequest_Prompt); ok {
+			return x.Prompt
+		}
+	}
+	return ""
+}
+
+func (x *CompleteRequest) GetResourceTemplate() string {
+	if x != nil {
+		if x, ok := x.Ref.(*CompleteRequest_ResourceTemplate); ok {
+			return x.ResourceTemplate
+		}
+	}
+	return ""
+}
+
+func (x *CompleteRequest) GetArgument() string {
+	if x != nil {
+		return x.Argument
+	}
+	return ""
+}
+
+func (x *CompleteRequest) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *CompleteRequest) GetContext() map[string]string {
+	if x != nil {
+		return x.Context
+	}
+	return nil
+}
+
+type isCompleteRequest_Ref interface {
+	isCompleteRequest_Ref()
+}
+
+type CompleteRequest_Prompt struct {
+	// Prompt is the prompt's name.
+	Prompt string `protobuf:"bytes,1,opt,name=prompt,proto3,oneof"`
+}
+
+type CompleteRequest_ResourceTemplate struct {
+	// ResourceTemplate is the template's URI template.
+	ResourceTemplate string `protobuf:"bytes,2,opt,name=resource_template,json=resourceTemplate,proto3,oneof"`
+}
+
+func (*CompleteRequest_Prompt) isCompleteRequest_Ref() {}
+
+func (*CompleteRequest_ResourceTemplate) isCompleteRequest_Ref() {}
+
+// CompleteResult answers a CompleteRequest; at most 100 values.
+type CompleteResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Values        []string               `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
+	Total         *int32                 `protobuf:"varint,2,opt,name=total,proto3,oneof" json:"total,omitempty"`
+	HasMore       bool                   `protobuf:"varint,3,opt,name=has_more,json=hasMore,proto3" json:"has_more,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteResult) Reset() {
+	*x = CompleteResult{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteResult) ProtoMessage() {}
+
+func (x *CompleteResult) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteResult.ProtoReflect.Descriptor instead.
+func (*CompleteResult) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CompleteResult) GetValues() []string {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *CompleteResult) GetTotal() int32 {
+	if x != nil && x.Total != nil {
+		return *x.Total
+	}
+	return 0
+}
+
+func (x *CompleteResult) GetHasMore() bool {
+	if x != nil {
+		return x.HasMore
+	}
+	return false
+}
+
+// WatchResourcesRequest opens a resource_updates stream.
+type WatchResourcesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Uris are the URIs clients are subscribed to when the stream opens; a
+	// backend may use them to filter, and the edge filters anyway.
+	Uris          []string `protobuf:"bytes,1,rep,name=uris,proto3" json:"uris,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchResourcesRequest) Reset() {
+	*x = WatchResourcesRequest{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchResourcesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchResourcesRequest) ProtoMessage() {}
+
+func (x *WatchResourcesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchResourcesRequest.ProtoReflect.Descriptor instead.
+func (*WatchResourcesRequest) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *WatchResourcesRequest) GetUris() []string {
+	if x != nil {
+		return x.Uris
+	}
+	return nil
+}
+
+// ResourceUpdated says the resource at Uri changed.
+type ResourceUpdated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uri           string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceUpdated) Reset() {
+	*x = ResourceUpdated{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceUpdated) ProtoMessage() {}
+
+func (x *ResourceUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceUpdated.ProtoReflect.Descriptor instead.
+func (*ResourceUpdated) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ResourceUpdated) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+// InputRequests ask the client for input: elicitation, sampling or its
+// roots. A bidi-streaming tool (or prompt, or resource) sends one in a
+// response field of this type; it is one round, and the edge answers it
+// with one InputResponses, in the request field of that type, on the same
+// stream, once the client has answered every request of the round.
+//
+// On session revisions (2025-*) the edge sends each request to the client
+// as a server-to-client request on the call's own stream. On 2026-07-28 it
+// answers the call with an input_required result and, when the client
+// retries with inputResponses, opens the stream again and replays the
+// earlier rounds' answers (kept in the integrity-protected requestState),
+// so the backend needs no state between rounds: it must only ask the same
+// questions for the same arguments and answers.
+type InputRequests struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Requests by key; the key names the request in the responses.
+	Requests      map[string]*InputRequest `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InputRequests) Reset() {
+	*x = InputRequests{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputRequests) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputRequests) ProtoMessage() {}
+
+func (x *InputRequests) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputRequests.ProtoReflect.Descriptor instead.
+func (*InputRequests) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *InputRequests) GetRequests() map[string]*InputRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+// InputRequest is one question for the client.
+type InputRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*InputRequest_Elicit
+	//	*InputRequest_Sampling
+	//	*InputRequest_Roots
+	Kind          isInputRequest_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InputRequest) Reset() {
+	*x = InputRequest{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputRequest) ProtoMessage() {}
+
+func (x *InputRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputRequest.ProtoReflect.Descriptor instead.
+func (*InputRequest) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *InputRequest) GetKind() isInputRequest_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *InputRequest) GetElicit() *ElicitRequest {
+	if x != nil {
+		if x, ok := x.Kind.(*InputRequest_Elicit); ok {
+			return x.Elicit
+		}
+	}
+	return nil
+}
+
+func (x *InputRequest) GetSampling() *SamplingRequest {
+	if x != nil {
+		if x, ok := x.Kind.(*InputRequest_Sampling); ok {
+			return x.Sampling
+		}
+	}
+	return nil
+}
+
+func (x *InputRequest) GetRoots() *RootsRequest {
+	if x != nil {
+		if x, ok := x.Kind.(*InputRequest_Roots); ok {
+			return x.Roots
+		}
+	}
+	return nil
+}
+
+type isInputRequest_Kind interface {
+	isInputRequest_Kind()
+}
+
+type InputRequest_Elicit struct {
+	Elicit *ElicitRequest `protobuf:"bytes,1,opt,name=elicit,proto3,oneof"`
+}
+
+type InputRequest_Sampling struct {
+	Sampling *SamplingRequest `protobuf:"bytes,2,opt,name=sampling,proto3,oneof"`
+}
+
+type InputRequest_Roots struct {
+	Roots *RootsRequest `protobuf:"bytes,3,opt,name=roots,proto3,oneof"`
+}
+
+func (*InputRequest_Elicit) isInputRequest_Kind() {}
+
+func (*InputRequest_Sampling) isInputRequest_Kind() {}
+
+func (*InputRequest_Roots) isInputRequest_Kind() {}
+
+// ElicitRequest asks the user for structured input (elicitation/create).
+type ElicitRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Message string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	// RequestedSchema is the JSON Schema of the answer: a flat object of
+	// primitive properties.
+	RequestedSchema *structpb.Struct `protobuf:"bytes,2,opt,name=requested_schema,json=requestedSchema,proto3" json:"requested_schema,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ElicitRequest) Reset() {
+	*x = ElicitRequest{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ElicitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ElicitRequest) ProtoMessage() {}
+
+func (x *ElicitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ElicitRequest.ProtoReflect.Descriptor instead.
+func (*ElicitRequest) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ElicitRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *ElicitRequest) GetRequestedSchema() *structpb.Struct {
+	if x != nil {
+		return x.RequestedSchema
+	}
+	return nil
+}
+
+// SamplingRequest asks the client's LLM for a message
+// (sampling/createMessage).
+type SamplingRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Messages      []*SamplingMessage     `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	SystemPrompt  string                 `protobuf:"bytes,2,opt,name=system_prompt,json=systemPrompt,proto3" json:"system_prompt,omitempty"`
+	MaxTokens     int32                  `protobuf:"varint,3,opt,name=max_tokens,json=maxTokens,proto3" json:"max_tokens,omitempty"`
+	Temperature   *float64               `protobuf:"fixed64,4,opt,name=temperature,proto3,oneof" json:"temperature,omitempty"`
+	StopSequences []string               `protobuf:"bytes,5,rep,name=stop_sequences,json=stopSequences,proto3" json:"stop_sequences,omitempty"`
+	// IncludeContext is "none", "thisServer" or "allServers"; empty is none.
+	IncludeContext   string           `protobuf:"bytes,6,opt,name=include_context,json=includeContext,proto3" json:"include_context,omitempty"`
+	ModelPreferences *structpb.Struct `protobuf:"bytes,7,opt,name=model_preferences,json=modelPreferences,proto3" json:"model_preferences,omitempty"`
+	Metadata         *structpb.Struct `protobuf:"bytes,8,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *SamplingRequest) Reset() {
+	*x = SamplingRequest{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SamplingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SamplingRequest) ProtoMessage() {}
+
+func (x *SamplingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SamplingRequest.ProtoReflect.Descriptor instead.
+func (*SamplingRequest) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SamplingRequest) GetMessages() []*SamplingMessage {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+func (x *SamplingRequest) GetSystemPrompt() string {
+	if x != nil {
+		return x.SystemPrompt
+	}
+	return ""
+}
+
+func (x *SamplingRequest) GetMaxTokens() int32 {
+	if x != nil {
+		return x.MaxTokens
+	}
+	return 0
+}
+
+func (x *SamplingRequest) GetTemperature() float64 {
+	if x != nil && x.Temperature != nil {
+		return *x.Temperature
+	}
+	return 0
+}
+
+func (x *SamplingRequest) GetStopSequences() []string {
+	if x != nil {
+		return x.StopSequences
+	}
+	return nil
+}
+
+func (x *SamplingRequest) GetIncludeContext() string {
+	if x != nil {
+		return x.IncludeContext
+	}
+	return ""
+}
+
+func (x *SamplingRequest) GetModelPreferences() *structpb.Struct {
+	if x != nil {
+		return x.ModelPreferences
+	}
+	return nil
+}
+
+func (x *SamplingRequest) GetMetadata() *structpb.Struct {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+// SamplingMessage is one message of a sampling conversation.
+type SamplingMessage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Role          Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=toolwire.mcp.v1.Role" json:"role,omitempty"`
+	Content       *Content               `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SamplingMessage) Reset() {
+	*x = SamplingMessage{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SamplingMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SamplingMessage) ProtoMessage() {}
+
+func (x *SamplingMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SamplingMessage.ProtoReflect.Descriptor instead.
+func (*SamplingMessage) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *SamplingMessage) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *SamplingMessage) GetContent() *Content {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+// RootsRequest asks for the client's roots (roots/list).
+type RootsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RootsRequest) Reset() {
+	*x = RootsRequest{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootsRequest) ProtoMessage() {}
+
+func (x *RootsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootsRequest.ProtoReflect.Descriptor instead.
+func (*RootsRequest) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{18}
+}
+
+// InputResponses answer one InputRequests round, by the same keys.
+type InputResponses struct {
+	state         protoimpl.MessageState    `protogen:"open.v1"`
+	Responses     map[string]*InputResponse `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InputResponses) Reset() {
+	*x = InputResponses{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputResponses) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputResponses) ProtoMessage() {}
+
+func (x *InputResponses) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputResponses.ProtoReflect.Descriptor instead.
+func (*InputResponses) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *InputResponses) GetResponses() map[string]*InputResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
+}
+
+// InputResponse is the client's answer to one InputRequest.
+type InputResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*InputResponse_Elicit
+	//	*InputResponse_Sampling
+	//	*InputResponse_Roots
+	//	*InputResponse_Error
+	Kind          isInputResponse_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InputResponse) Reset() {
+	*x = InputResponse{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputResponse) ProtoMessage() {}
+
+func (x *InputResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputResponse.ProtoReflect.Descriptor instead.
+func (*InputResponse) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *InputResponse) GetKind() isInputResponse_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *InputResponse) GetElicit() *ElicitResult {
+	if x != nil {
+		if x, ok := x.Kind.(*InputResponse_Elicit); ok {
+			return x.Elicit
+		}
+	}
+	return nil
+}
+
+func (x *InputResponse) GetSampling() *SamplingResult {
+	if x != nil {
+		if x, ok := x.Kind.(*InputResponse_Sampling); ok {
+			return x.Sampling
+		}
+	}
+	return nil
+}
+
+func (x *InputResponse) GetRoots() *RootsResult {
+	if x != nil {
+		if x, ok := x.Kind.(*InputResponse_Roots); ok {
+			return x.Roots
+		}
+	}
+	return nil
+}
+
+func (x *InputResponse) GetError() *InputError {
+	if x != nil {
+		if x, ok := x.Kind.(*InputResponse_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+type isInputResponse_Kind interface {
+	isInputResponse_Kind()
+}
+
+type InputResponse_Elicit struct {
+	Elicit *ElicitResult `protobuf:"bytes,1,opt,name=elicit,proto3,oneof"`
+}
+
+type InputResponse_Sampling struct {
+	Sampling *SamplingResult `protobuf:"bytes,2,opt,name=sampling,proto3,oneof"`
+}
+
+type InputResponse_Roots struct {
+	Roots *RootsResult `protobuf:"bytes,3,opt,name=roots,proto3,oneof"`
+}
+
+type InputResponse_Error struct {
+	// Error is set when the client answered with an error, or cannot be
+	// asked (it did not declare the capability).
+	Error *InputError `protobuf:"bytes,4,opt,name=error,proto3,oneof"`
+}
+
+func (*InputResponse_Elicit) isInputResponse_Kind() {}
+
+func (*InputResponse_Sampling) isInputResponse_Kind() {}
+
+func (*InputResponse_Roots) isInputResponse_Kind() {}
+
+func (*InputResponse_Error) isInputResponse_Kind() {}
+
+// ElicitResult is the user's answer to an ElicitRequest.
+type ElicitResult struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Action ElicitAction           `protobuf:"varint,1,opt,name=action,proto3,enum=toolwire.mcp.v1.ElicitAction" json:"action,omitempty"`
+	// Content is the answer, when accepted.
+	Content       *structpb.Struct `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ElicitResult) Reset() {
+	*x = ElicitResult{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ElicitResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ElicitResult) ProtoMessage() {}
+
+func (x *ElicitResult) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ElicitResult.ProtoReflect.Descriptor instead.
+func (*ElicitResult) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ElicitResult) GetAction() ElicitAction {
+	if x != nil {
+		return x.Action
+	}
+	return ElicitAction_ELICIT_ACTION_UNSPECIFIED
+}
+
+func (x *ElicitResult) GetContent() *structpb.Struct {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+// SamplingResult is the LLM's message.
+type SamplingResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Role          Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=toolwire.mcp.v1.Role" json:"role,omitempty"`
+	Content       *Content               `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	Model         string                 `protobuf:"bytes,3,opt,name=model,proto3" json:"model,omitempty"`
+	StopReason    string                 `protobuf:"bytes,4,opt,name=stop_reason,json=stopReason,proto3" json:"stop_reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SamplingResult) Reset() {
+	*x = SamplingResult{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SamplingResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SamplingResult) ProtoMessage() {}
+
+func (x *SamplingResult) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SamplingResult.ProtoReflect.Descriptor instead.
+func (*SamplingResult) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SamplingResult) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *SamplingResult) GetContent() *Content {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *SamplingResult) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *SamplingResult) GetStopReason() string {
+	if x != nil {
+		return x.StopReason
+	}
+	return ""
+}
+
+// RootsResult lists the client's roots.
+type RootsResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Roots         []*Root                `protobuf:"bytes,1,rep,name=roots,proto3" json:"roots,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RootsResult) Reset() {
+	*x = RootsResult{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RootsResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RootsResult) ProtoMessage() {}
+
+func (x *RootsResult) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RootsResult.ProtoReflect.Descriptor instead.
+func (*RootsResult) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RootsResult) GetRoots() []*Root {
+	if x != nil {
+		return x.Roots
+	}
+	return nil
+}
+
+// Root is one root of the client.
+type Root struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Uri           string                 `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Root) Reset() {
+	*x = Root{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Root) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Root) ProtoMessage() {}
+
+func (x *Root) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Root.ProtoReflect.Descriptor instead.
+func (*Root) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *Root) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *Root) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// InputError is a JSON-RPC error in place of an answer.
+type InputError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          int32                  `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InputError) Reset() {
+	*x = InputError{}
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InputError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InputError) ProtoMessage() {}
+
+func (x *InputError) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_events_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InputError.ProtoReflect.Descriptor instead.
+func (*InputError) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_events_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *InputError) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *InputError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 var File_toolwire_mcp_v1_events_proto protoreflect.FileDescriptor
 
 const file_toolwire_mcp_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1ctoolwire/mcp/v1/events.proto\x12\x0ftoolwire.mcp.v1\"e\n" +
+	"\x1ctoolwire/mcp/v1/events.proto\x12\x0ftoolwire.mcp.v1\x1a\x1cgoogle/protobuf/struct.proto\"e\n" +
 	"\bProgress\x12\x1a\n" +
 	"\bprogress\x18\x01 \x01(\x01R\bprogress\x12\x19\n" +
 	"\x05total\x18\x02 \x01(\x01H\x00R\x05total\x88\x01\x01\x12\x18\n" +
@@ -242,7 +1979,115 @@ const file_toolwire_mcp_v1_events_proto_rawDesc = "" +
 	"\x03Log\x12/\n" +
 	"\x05level\x18\x01 \x01(\x0e2\x19.toolwire.mcp.v1.LogLevelR\x05level\x12\x16\n" +
 	"\x06logger\x18\x02 \x01(\tR\x06logger\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage*\xd6\x01\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\x8e\x02\n" +
+	"\aContent\x12\x14\n" +
+	"\x04text\x18\x01 \x01(\tH\x00R\x04text\x12.\n" +
+	"\x05image\x18\x02 \x01(\v2\x16.toolwire.mcp.v1.MediaH\x00R\x05image\x12.\n" +
+	"\x05audio\x18\x03 \x01(\v2\x16.toolwire.mcp.v1.MediaH\x00R\x05audio\x12D\n" +
+	"\rresource_link\x18\x04 \x01(\v2\x1d.toolwire.mcp.v1.ResourceLinkH\x00R\fresourceLink\x12?\n" +
+	"\bresource\x18\x05 \x01(\v2!.toolwire.mcp.v1.ResourceContentsH\x00R\bresourceB\x06\n" +
+	"\x04kind\"8\n" +
+	"\x05Media\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12\x1b\n" +
+	"\tmime_type\x18\x02 \x01(\tR\bmimeType\"\xab\x01\n" +
+	"\fResourceLink\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x1b\n" +
+	"\tmime_type\x18\x05 \x01(\tR\bmimeType\x12\x17\n" +
+	"\x04size\x18\x06 \x01(\x03H\x00R\x04size\x88\x01\x01B\a\n" +
+	"\x05_size\"u\n" +
+	"\x10ResourceContents\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x1b\n" +
+	"\tmime_type\x18\x02 \x01(\tR\bmimeType\x12\x14\n" +
+	"\x04text\x18\x03 \x01(\tH\x00R\x04text\x12\x14\n" +
+	"\x04blob\x18\x04 \x01(\fH\x00R\x04blobB\x06\n" +
+	"\x04body\"O\n" +
+	"\x0eResourceResult\x12=\n" +
+	"\bcontents\x18\x01 \x03(\v2!.toolwire.mcp.v1.ResourceContentsR\bcontents\"n\n" +
+	"\rPromptMessage\x12)\n" +
+	"\x04role\x18\x01 \x01(\x0e2\x15.toolwire.mcp.v1.RoleR\x04role\x122\n" +
+	"\acontent\x18\x02 \x01(\v2\x18.toolwire.mcp.v1.ContentR\acontent\"l\n" +
+	"\fPromptResult\x12 \n" +
+	"\vdescription\x18\x01 \x01(\tR\vdescription\x12:\n" +
+	"\bmessages\x18\x02 \x03(\v2\x1e.toolwire.mcp.v1.PromptMessageR\bmessages\"\x98\x02\n" +
+	"\x0fCompleteRequest\x12\x18\n" +
+	"\x06prompt\x18\x01 \x01(\tH\x00R\x06prompt\x12-\n" +
+	"\x11resource_template\x18\x02 \x01(\tH\x00R\x10resourceTemplate\x12\x1a\n" +
+	"\bargument\x18\x03 \x01(\tR\bargument\x12\x14\n" +
+	"\x05value\x18\x04 \x01(\tR\x05value\x12G\n" +
+	"\acontext\x18\x05 \x03(\v2-.toolwire.mcp.v1.CompleteRequest.ContextEntryR\acontext\x1a:\n" +
+	"\fContextEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x05\n" +
+	"\x03ref\"h\n" +
+	"\x0eCompleteResult\x12\x16\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\x12\x19\n" +
+	"\x05total\x18\x02 \x01(\x05H\x00R\x05total\x88\x01\x01\x12\x19\n" +
+	"\bhas_more\x18\x03 \x01(\bR\ahasMoreB\b\n" +
+	"\x06_total\"+\n" +
+	"\x15WatchResourcesRequest\x12\x12\n" +
+	"\x04uris\x18\x01 \x03(\tR\x04uris\"#\n" +
+	"\x0fResourceUpdated\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\"\xb5\x01\n" +
+	"\rInputRequests\x12H\n" +
+	"\brequests\x18\x01 \x03(\v2,.toolwire.mcp.v1.InputRequests.RequestsEntryR\brequests\x1aZ\n" +
+	"\rRequestsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x123\n" +
+	"\x05value\x18\x02 \x01(\v2\x1d.toolwire.mcp.v1.InputRequestR\x05value:\x028\x01\"\xc7\x01\n" +
+	"\fInputRequest\x128\n" +
+	"\x06elicit\x18\x01 \x01(\v2\x1e.toolwire.mcp.v1.ElicitRequestH\x00R\x06elicit\x12>\n" +
+	"\bsampling\x18\x02 \x01(\v2 .toolwire.mcp.v1.SamplingRequestH\x00R\bsampling\x125\n" +
+	"\x05roots\x18\x03 \x01(\v2\x1d.toolwire.mcp.v1.RootsRequestH\x00R\x05rootsB\x06\n" +
+	"\x04kind\"m\n" +
+	"\rElicitRequest\x12\x18\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage\x12B\n" +
+	"\x10requested_schema\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x0frequestedSchema\"\x95\x03\n" +
+	"\x0fSamplingRequest\x12<\n" +
+	"\bmessages\x18\x01 \x03(\v2 .toolwire.mcp.v1.SamplingMessageR\bmessages\x12#\n" +
+	"\rsystem_prompt\x18\x02 \x01(\tR\fsystemPrompt\x12\x1d\n" +
+	"\n" +
+	"max_tokens\x18\x03 \x01(\x05R\tmaxTokens\x12%\n" +
+	"\vtemperature\x18\x04 \x01(\x01H\x00R\vtemperature\x88\x01\x01\x12%\n" +
+	"\x0estop_sequences\x18\x05 \x03(\tR\rstopSequences\x12'\n" +
+	"\x0finclude_context\x18\x06 \x01(\tR\x0eincludeContext\x12D\n" +
+	"\x11model_preferences\x18\a \x01(\v2\x17.google.protobuf.StructR\x10modelPreferences\x123\n" +
+	"\bmetadata\x18\b \x01(\v2\x17.google.protobuf.StructR\bmetadataB\x0e\n" +
+	"\f_temperature\"p\n" +
+	"\x0fSamplingMessage\x12)\n" +
+	"\x04role\x18\x01 \x01(\x0e2\x15.toolwire.mcp.v1.RoleR\x04role\x122\n" +
+	"\acontent\x18\x02 \x01(\v2\x18.toolwire.mcp.v1.ContentR\acontent\"\x0e\n" +
+	"\fRootsRequest\"\xbc\x01\n" +
+	"\x0eInputResponses\x12L\n" +
+	"\tresponses\x18\x01 \x03(\v2..toolwire.mcp.v1.InputResponses.ResponsesEntryR\tresponses\x1a\\\n" +
+	"\x0eResponsesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x124\n" +
+	"\x05value\x18\x02 \x01(\v2\x1e.toolwire.mcp.v1.InputResponseR\x05value:\x028\x01\"\xfa\x01\n" +
+	"\rInputResponse\x127\n" +
+	"\x06elicit\x18\x01 \x01(\v2\x1d.toolwire.mcp.v1.ElicitResultH\x00R\x06elicit\x12=\n" +
+	"\bsampling\x18\x02 \x01(\v2\x1f.toolwire.mcp.v1.SamplingResultH\x00R\bsampling\x124\n" +
+	"\x05roots\x18\x03 \x01(\v2\x1c.toolwire.mcp.v1.RootsResultH\x00R\x05roots\x123\n" +
+	"\x05error\x18\x04 \x01(\v2\x1b.toolwire.mcp.v1.InputErrorH\x00R\x05errorB\x06\n" +
+	"\x04kind\"x\n" +
+	"\fElicitResult\x125\n" +
+	"\x06action\x18\x01 \x01(\x0e2\x1d.toolwire.mcp.v1.ElicitActionR\x06action\x121\n" +
+	"\acontent\x18\x02 \x01(\v2\x17.google.protobuf.StructR\acontent\"\xa6\x01\n" +
+	"\x0eSamplingResult\x12)\n" +
+	"\x04role\x18\x01 \x01(\x0e2\x15.toolwire.mcp.v1.RoleR\x04role\x122\n" +
+	"\acontent\x18\x02 \x01(\v2\x18.toolwire.mcp.v1.ContentR\acontent\x12\x14\n" +
+	"\x05model\x18\x03 \x01(\tR\x05model\x12\x1f\n" +
+	"\vstop_reason\x18\x04 \x01(\tR\n" +
+	"stopReason\":\n" +
+	"\vRootsResult\x12+\n" +
+	"\x05roots\x18\x01 \x03(\v2\x15.toolwire.mcp.v1.RootR\x05roots\",\n" +
+	"\x04Root\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\":\n" +
+	"\n" +
+	"InputError\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage*\xd6\x01\n" +
 	"\bLogLevel\x12\x19\n" +
 	"\x15LOG_LEVEL_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fLOG_LEVEL_DEBUG\x10\x01\x12\x12\n" +
@@ -252,7 +2097,16 @@ const file_toolwire_mcp_v1_events_proto_rawDesc = "" +
 	"\x0fLOG_LEVEL_ERROR\x10\x05\x12\x16\n" +
 	"\x12LOG_LEVEL_CRITICAL\x10\x06\x12\x13\n" +
 	"\x0fLOG_LEVEL_ALERT\x10\a\x12\x17\n" +
-	"\x13LOG_LEVEL_EMERGENCY\x10\bB\xbb\x01\n" +
+	"\x13LOG_LEVEL_EMERGENCY\x10\b*?\n" +
+	"\x04Role\x12\x14\n" +
+	"\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n" +
+	"\tROLE_USER\x10\x01\x12\x12\n" +
+	"\x0eROLE_ASSISTANT\x10\x02*|\n" +
+	"\fElicitAction\x12\x1d\n" +
+	"\x19ELICIT_ACTION_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14ELICIT_ACTION_ACCEPT\x10\x01\x12\x19\n" +
+	"\x15ELICIT_ACTION_DECLINE\x10\x02\x12\x18\n" +
+	"\x14ELICIT_ACTION_CANCEL\x10\x03B\xbb\x01\n" +
 	"\x13com.toolwire.mcp.v1B\vEventsProtoP\x01Z9github.com/toolwire/toolwire/gen/go/toolwire/mcp/v1;mcpv1\xa2\x02\x03TMX\xaa\x02\x0fToolwire.Mcp.V1\xca\x02\x0fToolwire\\Mcp\\V1\xe2\x02\x1bToolwire\\Mcp\\V1\\GPBMetadata\xea\x02\x11Toolwire::Mcp::V1b\x06proto3"
 
 var (
@@ -267,20 +2121,81 @@ func file_toolwire_mcp_v1_events_proto_rawDescGZIP() []byte {
 	return file_toolwire_mcp_v1_events_proto_rawDescData
 }
 
-var file_toolwire_mcp_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_toolwire_mcp_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_toolwire_mcp_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_toolwire_mcp_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_toolwire_mcp_v1_events_proto_goTypes = []any{
-	(LogLevel)(0),    // 0: toolwire.mcp.v1.LogLevel
-	(*Progress)(nil), // 1: toolwire.mcp.v1.Progress
-	(*Log)(nil),      // 2: toolwire.mcp.v1.Log
+	(LogLevel)(0),                 // 0: toolwire.mcp.v1.LogLevel
+	(Role)(0),                     // 1: toolwire.mcp.v1.Role
+	(ElicitAction)(0),             // 2: toolwire.mcp.v1.ElicitAction
+	(*Progress)(nil),              // 3: toolwire.mcp.v1.Progress
+	(*Log)(nil),                   // 4: toolwire.mcp.v1.Log
+	(*Content)(nil),               // 5: toolwire.mcp.v1.Content
+	(*Media)(nil),                 // 6: toolwire.mcp.v1.Media
+	(*ResourceLink)(nil),          // 7: toolwire.mcp.v1.ResourceLink
+	(*ResourceContents)(nil),      // 8: toolwire.mcp.v1.ResourceContents
+	(*ResourceResult)(nil),        // 9: toolwire.mcp.v1.ResourceResult
+	(*PromptMessage)(nil),         // 10: toolwire.mcp.v1.PromptMessage
+	(*PromptResult)(nil),          // 11: toolwire.mcp.v1.PromptResult
+	(*CompleteRequest)(nil),       // 12: toolwire.mcp.v1.CompleteRequest
+	(*CompleteResult)(nil),        // 13: toolwire.mcp.v1.CompleteResult
+	(*WatchResourcesRequest)(nil), // 14: toolwire.mcp.v1.WatchResourcesRequest
+	(*ResourceUpdated)(nil),       // 15: toolwire.mcp.v1.ResourceUpdated
+	(*InputRequests)(nil),         // 16: toolwire.mcp.v1.InputRequests
+	(*InputRequest)(nil),          // 17: toolwire.mcp.v1.InputRequest
+	(*ElicitRequest)(nil),         // 18: toolwire.mcp.v1.ElicitRequest
+	(*SamplingRequest)(nil),       // 19: toolwire.mcp.v1.SamplingRequest
+	(*SamplingMessage)(nil),       // 20: toolwire.mcp.v1.SamplingMessage
+	(*RootsRequest)(nil),          // 21: toolwire.mcp.v1.RootsRequest
+	(*InputResponses)(nil),        // 22: toolwire.mcp.v1.InputResponses
+	(*InputResponse)(nil),         // 23: toolwire.mcp.v1.InputResponse
+	(*ElicitResult)(nil),          // 24: toolwire.mcp.v1.ElicitResult
+	(*SamplingResult)(nil),        // 25: toolwire.mcp.v1.SamplingResult
+	(*RootsResult)(nil),           // 26: toolwire.mcp.v1.RootsResult
+	(*Root)(nil),                  // 27: toolwire.mcp.v1.Root
+	(*InputError)(nil),            // 28: toolwire.mcp.v1.InputError
+	nil,                           // 29: toolwire.mcp.v1.CompleteRequest.ContextEntry
+	nil,                           // 30: toolwire.mcp.v1.InputRequests.RequestsEntry
+	nil,                           // 31: toolwire.mcp.v1.InputResponses.ResponsesEntry
+	(*structpb.Struct)(nil),       // 32: google.protobuf.Struct
 }
 var file_toolwire_mcp_v1_events_proto_depIdxs = []int32{
-	0, // 0: toolwire.mcp.v1.Log.level:type_name -> toolwire.mcp.v1.LogLevel
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	0,  // 0: toolwire.mcp.v1.Log.level:type_name -> toolwire.mcp.v1.LogLevel
+	6,  // 1: toolwire.mcp.v1.Content.image:type_name -> toolwire.mcp.v1.Media
+	6,  // 2: toolwire.mcp.v1.Content.audio:type_name -> toolwire.mcp.v1.Media
+	7,  // 3: toolwire.mcp.v1.Content.resource_link:type_name -> toolwire.mcp.v1.ResourceLink
+	8,  // 4: toolwire.mcp.v1.Content.resource:type_name -> toolwire.mcp.v1.ResourceContents
+	8,  // 5: toolwire.mcp.v1.ResourceResult.contents:type_name -> toolwire.mcp.v1.ResourceContents
+	1,  // 6: toolwire.mcp.v1.PromptMessage.role:type_name -> toolwire.mcp.v1.Role
+	5,  // 7: toolwire.mcp.v1.PromptMessage.content:type_name -> toolwire.mcp.v1.Content
+	10, // 8: toolwire.mcp.v1.PromptResult.messages:type_name -> toolwire.mcp.v1.PromptMessage
+	29, // 9: toolwire.mcp.v1.CompleteRequest.context:type_name -> toolwire.mcp.v1.CompleteRequest.ContextEntry
+	30, // 10: toolwire.mcp.v1.InputRequests.requests:type_name -> toolwire.mcp.v1.InputRequests.RequestsEntry
+	18, // 11: toolwire.mcp.v1.InputRequest.elicit:type_name -> toolwire.mcp.v1.ElicitRequest
+	19, // 12: toolwire.mcp.v1.InputRequest.sampling:type_name -> toolwire.mcp.v1.SamplingRequest
+	21, // 13: toolwire.mcp.v1.InputRequest.roots:type_name -> toolwire.mcp.v1.RootsRequest
+	32, // 14: toolwire.mcp.v1.ElicitRequest.requested_schema:type_name -> google.protobuf.Struct
+	20, // 15: toolwire.mcp.v1.SamplingRequest.messages:type_name -> toolwire.mcp.v1.SamplingMessage
+	32, // 16: toolwire.mcp.v1.SamplingRequest.model_preferences:type_name -> google.protobuf.Struct
+	32, // 17: toolwire.mcp.v1.SamplingRequest.metadata:type_name -> google.protobuf.Struct
+	1,  // 18: toolwire.mcp.v1.SamplingMessage.role:type_name -> toolwire.mcp.v1.Role
+	5,  // 19: toolwire.mcp.v1.SamplingMessage.content:type_name -> toolwire.mcp.v1.Content
+	31, // 20: toolwire.mcp.v1.InputResponses.responses:type_name -> toolwire.mcp.v1.InputResponses.ResponsesEntry
+	24, // 21: toolwire.mcp.v1.InputResponse.elicit:type_name -> toolwire.mcp.v1.ElicitResult
+	25, // 22: toolwire.mcp.v1.InputResponse.sampling:type_name -> toolwire.mcp.v1.SamplingResult
+	26, // 23: toolwire.mcp.v1.InputResponse.roots:type_name -> toolwire.mcp.v1.RootsResult
+	28, // 24: toolwire.mcp.v1.InputResponse.error:type_name -> toolwire.mcp.v1.InputError
+	2,  // 25: toolwire.mcp.v1.ElicitResult.action:type_name -> toolwire.mcp.v1.ElicitAction
+	32, // 26: toolwire.mcp.v1.ElicitResult.content:type_name -> google.protobuf.Struct
+	1,  // 27: toolwire.mcp.v1.SamplingResult.role:type_name -> toolwire.mcp.v1.Role
+	5,  // 28: toolwire.mcp.v1.SamplingResult.content:type_name -> toolwire.mcp.v1.Content
+	27, // 29: toolwire.mcp.v1.RootsResult.roots:type_name -> toolwire.mcp.v1.Root
+	17, // 30: toolwire.mcp.v1.InputRequests.RequestsEntry.value:type_name -> toolwire.mcp.v1.InputRequest
+	23, // 31: toolwire.mcp.v1.InputResponses.ResponsesEntry.value:type_name -> toolwire.mcp.v1.InputResponse
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_toolwire_mcp_v1_events_proto_init() }
@@ -289,13 +2204,42 @@ func file_toolwire_mcp_v1_events_proto_init() {
 		return
 	}
 	file_toolwire_mcp_v1_events_proto_msgTypes[0].OneofWrappers = []any{}
+	file_toolwire_mcp_v1_events_proto_msgTypes[2].OneofWrappers = []any{
+		(*Content_Text)(nil),
+		(*Content_Image)(nil),
+		(*Content_Audio)(nil),
+		(*Content_ResourceLink)(nil),
+		(*Content_Resource)(nil),
+	}
+	file_toolwire_mcp_v1_events_proto_msgTypes[4].OneofWrappers = []any{}
+	file_toolwire_mcp_v1_events_proto_msgTypes[5].OneofWrappers = []any{
+		(*ResourceContents_Text)(nil),
+		(*ResourceContents_Blob)(nil),
+	}
+	file_toolwire_mcp_v1_events_proto_msgTypes[9].OneofWrappers = []any{
+		(*CompleteRequest_Prompt)(nil),
+		(*CompleteRequest_ResourceTemplate)(nil),
+	}
+	file_toolwire_mcp_v1_events_proto_msgTypes[10].OneofWrappers = []any{}
+	file_toolwire_mcp_v1_events_proto_msgTypes[14].OneofWrappers = []any{
+		(*InputRequest_Elicit)(nil),
+		(*InputRequest_Sampling)(nil),
+		(*InputRequest_Roots)(nil),
+	}
+	file_toolwire_mcp_v1_events_proto_msgTypes[16].OneofWrappers = []any{}
+	file_toolwire_mcp_v1_events_proto_msgTypes[20].OneofWrappers = []any{
+		(*InputResponse_Elicit)(nil),
+		(*InputResponse_Sampling)(nil),
+		(*InputResponse_Roots)(nil),
+		(*InputResponse_Error)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_toolwire_mcp_v1_events_proto_rawDesc), len(file_toolwire_mcp_v1_events_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   2,
+			NumEnums:      3,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

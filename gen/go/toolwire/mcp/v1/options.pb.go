@@ -23,6 +23,66 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// TaskSupport is a tool's place in the io.modelcontextprotocol/tasks
+// extension. A call from a client that declared the extension (for the
+// session, or in the request's _meta) to a tool that supports tasks is run
+// by the edge as a task: the edge answers with a CreateTaskResult, keeps
+// the gRPC call running, and serves tasks/get, tasks/update and
+// tasks/cancel; cancelling the task cancels the call.
+type TaskSupport int32
+
+const (
+	// TASK_SUPPORT_UNSPECIFIED: calls are answered synchronously.
+	TaskSupport_TASK_SUPPORT_UNSPECIFIED TaskSupport = 0
+	// TASK_SUPPORT_OPTIONAL: a task when the client declared the extension,
+	// a synchronous call otherwise.
+	TaskSupport_TASK_SUPPORT_OPTIONAL TaskSupport = 1
+	// TASK_SUPPORT_REQUIRED: always a task; a client that did not declare the
+	// extension gets -32021.
+	TaskSupport_TASK_SUPPORT_REQUIRED TaskSupport = 2
+)
+
+// Enum value maps for TaskSupport.
+var (
+	TaskSupport_name = map[int32]string{
+		0: "TASK_SUPPORT_UNSPECIFIED",
+		1: "TASK_SUPPORT_OPTIONAL",
+		2: "TASK_SUPPORT_REQUIRED",
+	}
+	TaskSupport_value = map[string]int32{
+		"TASK_SUPPORT_UNSPECIFIED": 0,
+		"TASK_SUPPORT_OPTIONAL":    1,
+		"TASK_SUPPORT_REQUIRED":    2,
+	}
+)
+
+func (x TaskSupport) Enum() *TaskSupport {
+	p := new(TaskSupport)
+	*p = x
+	return p
+}
+
+func (x TaskSupport) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TaskSupport) Descriptor() protoreflect.EnumDescriptor {
+	return file_toolwire_mcp_v1_options_proto_enumTypes[0].Descriptor()
+}
+
+func (TaskSupport) Type() protoreflect.EnumType {
+	return &file_toolwire_mcp_v1_options_proto_enumTypes[0]
+}
+
+func (x TaskSupport) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TaskSupport.Descriptor instead.
+func (TaskSupport) EnumDescriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_options_proto_rawDescGZIP(), []int{0}
+}
+
 // Mode is the shape of the result.
 type StreamResult_Mode int32
 
@@ -61,11 +121,11 @@ func (x StreamResult_Mode) String() string {
 }
 
 func (StreamResult_Mode) Descriptor() protoreflect.EnumDescriptor {
-	return file_toolwire_mcp_v1_options_proto_enumTypes[0].Descriptor()
+	return file_toolwire_mcp_v1_options_proto_enumTypes[1].Descriptor()
 }
 
 func (StreamResult_Mode) Type() protoreflect.EnumType {
-	return &file_toolwire_mcp_v1_options_proto_enumTypes[0]
+	return &file_toolwire_mcp_v1_options_proto_enumTypes[1]
 }
 
 func (x StreamResult_Mode) Number() protoreflect.EnumNumber {
@@ -123,8 +183,25 @@ type ToolOptions struct {
 	// wait in a bounded queue, then fail. 0 means the edge's default
 	// (toolwire serve --tool-concurrency).
 	MaxConcurrency uint32 `protobuf:"varint,11,opt,name=max_concurrency,json=maxConcurrency,proto3" json:"max_concurrency,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// RequiredClientCapabilities are the client capabilities the tool needs:
+	// "sampling", "elicitation" or "roots". The edge refuses a call from a
+	// client that did not declare one of them with JSON-RPC error -32021
+	// (MissingRequiredClientCapability) before the backend is called.
+	RequiredClientCapabilities []string `protobuf:"bytes,12,rep,name=required_client_capabilities,json=requiredClientCapabilities,proto3" json:"required_client_capabilities,omitempty"`
+	// TaskSupport says whether the tool runs as a task of the
+	// io.modelcontextprotocol/tasks extension; see TaskSupport.
+	TaskSupport TaskSupport `protobuf:"varint,13,opt,name=task_support,json=taskSupport,proto3,enum=toolwire.mcp.v1.TaskSupport" json:"task_support,omitempty"`
+	// TaskTtl is how long a finished task of this tool stays readable by
+	// tasks/get; zero means the edge's default.
+	TaskTtl *durationpb.Duration `protobuf:"bytes,14,opt,name=task_ttl,json=taskTtl,proto3" json:"task_ttl,omitempty"`
+	// InputSchema, when set, is the tool's input JSON Schema (2020-12) as a
+	// JSON document, served verbatim instead of the one generated from the
+	// request message, for schemas proto cannot express (if/then/else,
+	// $anchor). The request message must then be google.protobuf.Struct, and
+	// the edge validates arguments against this schema.
+	InputSchema   string `protobuf:"bytes,15,opt,name=input_schema,json=inputSchema,proto3" json:"input_schema,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ToolOptions) Reset() {
@@ -232,6 +309,34 @@ func (x *ToolOptions) GetMaxConcurrency() uint32 {
 		return x.MaxConcurrency
 	}
 	return 0
+}
+
+func (x *ToolOptions) GetRequiredClientCapabilities() []string {
+	if x != nil {
+		return x.RequiredClientCapabilities
+	}
+	return nil
+}
+
+func (x *ToolOptions) GetTaskSupport() TaskSupport {
+	if x != nil {
+		return x.TaskSupport
+	}
+	return TaskSupport_TASK_SUPPORT_UNSPECIFIED
+}
+
+func (x *ToolOptions) GetTaskTtl() *durationpb.Duration {
+	if x != nil {
+		return x.TaskTtl
+	}
+	return nil
+}
+
+func (x *ToolOptions) GetInputSchema() string {
+	if x != nil {
+		return x.InputSchema
+	}
+	return ""
 }
 
 // ToolAnnotations mirror MCP's tool annotations. All are hints.
@@ -378,7 +483,7 @@ var File_toolwire_mcp_v1_options_proto protoreflect.FileDescriptor
 
 const file_toolwire_mcp_v1_options_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtoolwire/mcp/v1/options.proto\x12\x0ftoolwire.mcp.v1\x1a google/protobuf/descriptor.proto\x1a\x1egoogle/protobuf/duration.proto\"\xd6\x03\n" +
+	"\x1dtoolwire/mcp/v1/options.proto\x12\x0ftoolwire.mcp.v1\x1a google/protobuf/descriptor.proto\x1a\x1egoogle/protobuf/duration.proto\"\xb2\x05\n" +
 	"\vToolOptions\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12B\n" +
@@ -393,7 +498,11 @@ const file_toolwire_mcp_v1_options_proto_rawDesc = "" +
 	"rate_class\x18\t \x01(\tR\trateClass\x12\x1b\n" +
 	"\trate_cost\x18\n" +
 	" \x01(\rR\brateCost\x12'\n" +
-	"\x0fmax_concurrency\x18\v \x01(\rR\x0emaxConcurrency\"\xdf\x01\n" +
+	"\x0fmax_concurrency\x18\v \x01(\rR\x0emaxConcurrency\x12@\n" +
+	"\x1crequired_client_capabilities\x18\f \x03(\tR\x1arequiredClientCapabilities\x12?\n" +
+	"\ftask_support\x18\r \x01(\x0e2\x1c.toolwire.mcp.v1.TaskSupportR\vtaskSupport\x124\n" +
+	"\btask_ttl\x18\x0e \x01(\v2\x19.google.protobuf.DurationR\ataskTtl\x12!\n" +
+	"\finput_schema\x18\x0f \x01(\tR\vinputSchema\"\xdf\x01\n" +
 	"\x0fToolAnnotations\x12 \n" +
 	"\tread_only\x18\x01 \x01(\bH\x00R\breadOnly\x88\x01\x01\x12%\n" +
 	"\vdestructive\x18\x02 \x01(\bH\x01R\vdestructive\x88\x01\x01\x12#\n" +
@@ -412,7 +521,11 @@ const file_toolwire_mcp_v1_options_proto_rawDesc = "" +
 	"\x04Mode\x12\x14\n" +
 	"\x10MODE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tMODE_LAST\x10\x01\x12\x10\n" +
-	"\fMODE_COLLECT\x10\x02:R\n" +
+	"\fMODE_COLLECT\x10\x02*a\n" +
+	"\vTaskSupport\x12\x1c\n" +
+	"\x18TASK_SUPPORT_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15TASK_SUPPORT_OPTIONAL\x10\x01\x12\x19\n" +
+	"\x15TASK_SUPPORT_REQUIRED\x10\x02:R\n" +
 	"\x04tool\x12\x1e.google.protobuf.MethodOptions\x18\xba\x94\x03 \x01(\v2\x1c.toolwire.mcp.v1.ToolOptionsR\x04toolB\xbc\x01\n" +
 	"\x13com.toolwire.mcp.v1B\fOptionsProtoP\x01Z9github.com/toolwire/toolwire/gen/go/toolwire/mcp/v1;mcpv1\xa2\x02\x03TMX\xaa\x02\x0fToolwire.Mcp.V1\xca\x02\x0fToolwire\\Mcp\\V1\xe2\x02\x1bToolwire\\Mcp\\V1\\GPBMetadata\xea\x02\x11Toolwire::Mcp::V1b\x06proto3"
 
@@ -428,29 +541,32 @@ func file_toolwire_mcp_v1_options_proto_rawDescGZIP() []byte {
 	return file_toolwire_mcp_v1_options_proto_rawDescData
 }
 
-var file_toolwire_mcp_v1_options_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_toolwire_mcp_v1_options_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_toolwire_mcp_v1_options_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_toolwire_mcp_v1_options_proto_goTypes = []any{
-	(StreamResult_Mode)(0),             // 0: toolwire.mcp.v1.StreamResult.Mode
-	(*ToolOptions)(nil),                // 1: toolwire.mcp.v1.ToolOptions
-	(*ToolAnnotations)(nil),            // 2: toolwire.mcp.v1.ToolAnnotations
-	(*StreamResult)(nil),               // 3: toolwire.mcp.v1.StreamResult
-	(*durationpb.Duration)(nil),        // 4: google.protobuf.Duration
-	(*descriptorpb.MethodOptions)(nil), // 5: google.protobuf.MethodOptions
+	(TaskSupport)(0),                   // 0: toolwire.mcp.v1.TaskSupport
+	(StreamResult_Mode)(0),             // 1: toolwire.mcp.v1.StreamResult.Mode
+	(*ToolOptions)(nil),                // 2: toolwire.mcp.v1.ToolOptions
+	(*ToolAnnotations)(nil),            // 3: toolwire.mcp.v1.ToolAnnotations
+	(*StreamResult)(nil),               // 4: toolwire.mcp.v1.StreamResult
+	(*durationpb.Duration)(nil),        // 5: google.protobuf.Duration
+	(*descriptorpb.MethodOptions)(nil), // 6: google.protobuf.MethodOptions
 }
 var file_toolwire_mcp_v1_options_proto_depIdxs = []int32{
-	2, // 0: toolwire.mcp.v1.ToolOptions.annotations:type_name -> toolwire.mcp.v1.ToolAnnotations
-	4, // 1: toolwire.mcp.v1.ToolOptions.default_timeout:type_name -> google.protobuf.Duration
-	4, // 2: toolwire.mcp.v1.ToolOptions.max_timeout:type_name -> google.protobuf.Duration
-	3, // 3: toolwire.mcp.v1.ToolOptions.stream_result:type_name -> toolwire.mcp.v1.StreamResult
-	0, // 4: toolwire.mcp.v1.StreamResult.mode:type_name -> toolwire.mcp.v1.StreamResult.Mode
-	5, // 5: toolwire.mcp.v1.tool:extendee -> google.protobuf.MethodOptions
-	1, // 6: toolwire.mcp.v1.tool:type_name -> toolwire.mcp.v1.ToolOptions
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	6, // [6:7] is the sub-list for extension type_name
-	5, // [5:6] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	3, // 0: toolwire.mcp.v1.ToolOptions.annotations:type_name -> toolwire.mcp.v1.ToolAnnotations
+	5, // 1: toolwire.mcp.v1.ToolOptions.default_timeout:type_name -> google.protobuf.Duration
+	5, // 2: toolwire.mcp.v1.ToolOptions.max_timeout:type_name -> google.protobuf.Duration
+	4, // 3: toolwire.mcp.v1.ToolOptions.stream_result:type_name -> toolwire.mcp.v1.StreamResult
+	0, // 4: toolwire.mcp.v1.ToolOptions.task_support:type_name -> toolwire.mcp.v1.TaskSupport
+	5, // 5: toolwire.mcp.v1.ToolOptions.task_ttl:type_name -> google.protobuf.Duration
+	1, // 6: toolwire.mcp.v1.StreamResult.mode:type_name -> toolwire.mcp.v1.StreamResult.Mode
+	6, // 7: toolwire.mcp.v1.tool:extendee -> google.protobuf.MethodOptions
+	2, // 8: toolwire.mcp.v1.tool:type_name -> toolwire.mcp.v1.ToolOptions
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	8, // [8:9] is the sub-list for extension type_name
+	7, // [7:8] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_toolwire_mcp_v1_options_proto_init() }
@@ -464,7 +580,7 @@ func file_toolwire_mcp_v1_options_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_toolwire_mcp_v1_options_proto_rawDesc), len(file_toolwire_mcp_v1_options_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   3,
 			NumExtensions: 1,
 			NumServices:   0,
