@@ -460,6 +460,184 @@ func (x *StreamResult) GetMode() StreamResult_Mode {
 	return StreamResult_MODE_UNSPECIFIED
 }
 
+// ResourceOptions make an RPC an MCP resource (or resource template)
+// instead of a tool. The RPC is unary, or bidi-streaming when it asks the
+// client for input (see InputRequests in events.proto). Its request
+// message's string fields are the URI template's variables, by name; its
+// response is toolwire.mcp.v1.ResourceResult (for a bidi RPC: a message with
+// a ResourceResult field and an InputRequests field).
+type ResourceOptions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// UriTemplate is the resource's URI, or an RFC 6570 template of simple
+	// {var} expressions ("test://template/{id}/data"). Without variables it
+	// is a fixed resource, listed by resources/list; with them a template,
+	// listed by resources/templates/list.
+	UriTemplate string `protobuf:"bytes,1,opt,name=uri_template,json=uriTemplate,proto3" json:"uri_template,omitempty"`
+	// Name is the resource's programmatic name; default: the method name in
+	// snake_case.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Title is a short human-readable name.
+	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	// Description defaults to the RPC's leading comment.
+	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	// MimeType is the contents' MIME type, when known.
+	MimeType string `protobuf:"bytes,5,opt,name=mime_type,json=mimeType,proto3" json:"mime_type,omitempty"`
+	// Scopes are the OAuth scopes a caller must hold to read it.
+	Scopes        []string `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResourceOptions) Reset() {
+	*x = ResourceOptions{}
+	mi := &file_toolwire_mcp_v1_options_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceOptions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceOptions) ProtoMessage() {}
+
+func (x *ResourceOptions) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_options_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceOptions.ProtoReflect.Descriptor instead.
+func (*ResourceOptions) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_options_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ResourceOptions) GetUriTemplate() string {
+	if x != nil {
+		return x.UriTemplate
+	}
+	return ""
+}
+
+func (x *ResourceOptions) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResourceOptions) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ResourceOptions) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *ResourceOptions) GetMimeType() string {
+	if x != nil {
+		return x.MimeType
+	}
+	return ""
+}
+
+func (x *ResourceOptions) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
+// PromptOptions make an RPC an MCP prompt instead of a tool. The request
+// message's string fields are the prompt's arguments (required when the
+// field has (buf.validate.field).required); the response is
+// toolwire.mcp.v1.PromptResult. A bidi-streaming prompt RPC may ask the
+// client for input like a bidi tool (its response: a message with a
+// PromptResult field and an InputRequests field).
+type PromptOptions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name is the prompt name; default: the method name in snake_case.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Title is a short human-readable name.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// Description defaults to the RPC's leading comment.
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// Scopes are the OAuth scopes a caller must hold to see and get it.
+	Scopes        []string `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PromptOptions) Reset() {
+	*x = PromptOptions{}
+	mi := &file_toolwire_mcp_v1_options_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PromptOptions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PromptOptions) ProtoMessage() {}
+
+func (x *PromptOptions) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_mcp_v1_options_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PromptOptions.ProtoReflect.Descriptor instead.
+func (*PromptOptions) Descriptor() ([]byte, []int) {
+	return file_toolwire_mcp_v1_options_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *PromptOptions) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PromptOptions) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *PromptOptions) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *PromptOptions) GetScopes() []string {
+	if x != nil {
+		return x.Scopes
+	}
+	return nil
+}
+
 var file_toolwire_mcp_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -467,6 +645,38 @@ var file_toolwire_mcp_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
 		Field:         51770,
 		Name:          "toolwire.mcp.v1.tool",
 		Tag:           "bytes,51770,opt,name=tool",
+		Filename:      "toolwire/mcp/v1/options.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
+		ExtensionType: (*ResourceOptions)(nil),
+		Field:         51771,
+		Name:          "toolwire.mcp.v1.resource",
+		Tag:           "bytes,51771,opt,name=resource",
+		Filename:      "toolwire/mcp/v1/options.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
+		ExtensionType: (*PromptOptions)(nil),
+		Field:         51772,
+		Name:          "toolwire.mcp.v1.prompt",
+		Tag:           "bytes,51772,opt,name=prompt",
+		Filename:      "toolwire/mcp/v1/options.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51773,
+		Name:          "toolwire.mcp.v1.completion",
+		Tag:           "varint,51773,opt,name=completion",
+		Filename:      "toolwire/mcp/v1/options.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51774,
+		Name:          "toolwire.mcp.v1.resource_updates",
+		Tag:           "varint,51774,opt,name=resource_updates",
 		Filename:      "toolwire/mcp/v1/options.proto",
 	},
 }
@@ -477,6 +687,29 @@ var (
 	//
 	// optional toolwire.mcp.v1.ToolOptions tool = 51770;
 	E_Tool = &file_toolwire_mcp_v1_options_proto_extTypes[0]
+	// Resource makes the RPC an MCP resource instead of a tool.
+	//
+	// optional toolwire.mcp.v1.ResourceOptions resource = 51771;
+	E_Resource = &file_toolwire_mcp_v1_options_proto_extTypes[1]
+	// Prompt makes the RPC an MCP prompt instead of a tool.
+	//
+	// optional toolwire.mcp.v1.PromptOptions prompt = 51772;
+	E_Prompt = &file_toolwire_mcp_v1_options_proto_extTypes[2]
+	// Completion marks a unary RPC from toolwire.mcp.v1.CompleteRequest to
+	// toolwire.mcp.v1.CompleteResult that completes the arguments of its
+	// service's prompts and resource templates (completion/complete).
+	//
+	// optional bool completion = 51773;
+	E_Completion = &file_toolwire_mcp_v1_options_proto_extTypes[3]
+	// ResourceUpdates marks a server-streaming RPC from
+	// toolwire.mcp.v1.WatchResourcesRequest to a stream of
+	// toolwire.mcp.v1.ResourceUpdated: the edge keeps one such stream open
+	// per backend while clients are subscribed to its resources, and turns
+	// each message into notifications/resources/updated for the sessions
+	// subscribed to that URI.
+	//
+	// optional bool resource_updates = 51774;
+	E_ResourceUpdates = &file_toolwire_mcp_v1_options_proto_extTypes[4]
 )
 
 var File_toolwire_mcp_v1_options_proto protoreflect.FileDescriptor
@@ -521,12 +754,30 @@ const file_toolwire_mcp_v1_options_proto_rawDesc = "" +
 	"\x04Mode\x12\x14\n" +
 	"\x10MODE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tMODE_LAST\x10\x01\x12\x10\n" +
-	"\fMODE_COLLECT\x10\x02*a\n" +
+	"\fMODE_COLLECT\x10\x02\"\xb5\x01\n" +
+	"\x0fResourceOptions\x12!\n" +
+	"\furi_template\x18\x01 \x01(\tR\vuriTemplate\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12 \n" +
+	"\vdescription\x18\x04 \x01(\tR\vdescription\x12\x1b\n" +
+	"\tmime_type\x18\x05 \x01(\tR\bmimeType\x12\x16\n" +
+	"\x06scopes\x18\x06 \x03(\tR\x06scopes\"s\n" +
+	"\rPromptOptions\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x16\n" +
+	"\x06scopes\x18\x04 \x03(\tR\x06scopes*a\n" +
 	"\vTaskSupport\x12\x1c\n" +
 	"\x18TASK_SUPPORT_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15TASK_SUPPORT_OPTIONAL\x10\x01\x12\x19\n" +
 	"\x15TASK_SUPPORT_REQUIRED\x10\x02:R\n" +
-	"\x04tool\x12\x1e.google.protobuf.MethodOptions\x18\xba\x94\x03 \x01(\v2\x1c.toolwire.mcp.v1.ToolOptionsR\x04toolB\xbc\x01\n" +
+	"\x04tool\x12\x1e.google.protobuf.MethodOptions\x18\xba\x94\x03 \x01(\v2\x1c.toolwire.mcp.v1.ToolOptionsR\x04tool:^\n" +
+	"\bresource\x12\x1e.google.protobuf.MethodOptions\x18\xbb\x94\x03 \x01(\v2 .toolwire.mcp.v1.ResourceOptionsR\bresource:X\n" +
+	"\x06prompt\x12\x1e.google.protobuf.MethodOptions\x18\xbc\x94\x03 \x01(\v2\x1e.toolwire.mcp.v1.PromptOptionsR\x06prompt:@\n" +
+	"\n" +
+	"completion\x12\x1e.google.protobuf.MethodOptions\x18\xbd\x94\x03 \x01(\bR\n" +
+	"completion:K\n" +
+	"\x10resource_updates\x12\x1e.google.protobuf.MethodOptions\x18\xbe\x94\x03 \x01(\bR\x0fresourceUpdatesB\xbc\x01\n" +
 	"\x13com.toolwire.mcp.v1B\fOptionsProtoP\x01Z9github.com/toolwire/toolwire/gen/go/toolwire/mcp/v1;mcpv1\xa2\x02\x03TMX\xaa\x02\x0fToolwire.Mcp.V1\xca\x02\x0fToolwire\\Mcp\\V1\xe2\x02\x1bToolwire\\Mcp\\V1\\GPBMetadata\xea\x02\x11Toolwire::Mcp::V1b\x06proto3"
 
 var (
@@ -542,31 +793,39 @@ func file_toolwire_mcp_v1_options_proto_rawDescGZIP() []byte {
 }
 
 var file_toolwire_mcp_v1_options_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_toolwire_mcp_v1_options_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_toolwire_mcp_v1_options_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_toolwire_mcp_v1_options_proto_goTypes = []any{
 	(TaskSupport)(0),                   // 0: toolwire.mcp.v1.TaskSupport
 	(StreamResult_Mode)(0),             // 1: toolwire.mcp.v1.StreamResult.Mode
 	(*ToolOptions)(nil),                // 2: toolwire.mcp.v1.ToolOptions
 	(*ToolAnnotations)(nil),            // 3: toolwire.mcp.v1.ToolAnnotations
 	(*StreamResult)(nil),               // 4: toolwire.mcp.v1.StreamResult
-	(*durationpb.Duration)(nil),        // 5: google.protobuf.Duration
-	(*descriptorpb.MethodOptions)(nil), // 6: google.protobuf.MethodOptions
+	(*ResourceOptions)(nil),            // 5: toolwire.mcp.v1.ResourceOptions
+	(*PromptOptions)(nil),              // 6: toolwire.mcp.v1.PromptOptions
+	(*durationpb.Duration)(nil),        // 7: google.protobuf.Duration
+	(*descriptorpb.MethodOptions)(nil), // 8: google.protobuf.MethodOptions
 }
 var file_toolwire_mcp_v1_options_proto_depIdxs = []int32{
-	3, // 0: toolwire.mcp.v1.ToolOptions.annotations:type_name -> toolwire.mcp.v1.ToolAnnotations
-	5, // 1: toolwire.mcp.v1.ToolOptions.default_timeout:type_name -> google.protobuf.Duration
-	5, // 2: toolwire.mcp.v1.ToolOptions.max_timeout:type_name -> google.protobuf.Duration
-	4, // 3: toolwire.mcp.v1.ToolOptions.stream_result:type_name -> toolwire.mcp.v1.StreamResult
-	0, // 4: toolwire.mcp.v1.ToolOptions.task_support:type_name -> toolwire.mcp.v1.TaskSupport
-	5, // 5: toolwire.mcp.v1.ToolOptions.task_ttl:type_name -> google.protobuf.Duration
-	1, // 6: toolwire.mcp.v1.StreamResult.mode:type_name -> toolwire.mcp.v1.StreamResult.Mode
-	6, // 7: toolwire.mcp.v1.tool:extendee -> google.protobuf.MethodOptions
-	2, // 8: toolwire.mcp.v1.tool:type_name -> toolwire.mcp.v1.ToolOptions
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	8, // [8:9] is the sub-list for extension type_name
-	7, // [7:8] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	3,  // 0: toolwire.mcp.v1.ToolOptions.annotations:type_name -> toolwire.mcp.v1.ToolAnnotations
+	7,  // 1: toolwire.mcp.v1.ToolOptions.default_timeout:type_name -> google.protobuf.Duration
+	7,  // 2: toolwire.mcp.v1.ToolOptions.max_timeout:type_name -> google.protobuf.Duration
+	4,  // 3: toolwire.mcp.v1.ToolOptions.stream_result:type_name -> toolwire.mcp.v1.StreamResult
+	0,  // 4: toolwire.mcp.v1.ToolOptions.task_support:type_name -> toolwire.mcp.v1.TaskSupport
+	7,  // 5: toolwire.mcp.v1.ToolOptions.task_ttl:type_name -> google.protobuf.Duration
+	1,  // 6: toolwire.mcp.v1.StreamResult.mode:type_name -> toolwire.mcp.v1.StreamResult.Mode
+	8,  // 7: toolwire.mcp.v1.tool:extendee -> google.protobuf.MethodOptions
+	8,  // 8: toolwire.mcp.v1.resource:extendee -> google.protobuf.MethodOptions
+	8,  // 9: toolwire.mcp.v1.prompt:extendee -> google.protobuf.MethodOptions
+	8,  // 10: toolwire.mcp.v1.completion:extendee -> google.protobuf.MethodOptions
+	8,  // 11: toolwire.mcp.v1.resource_updates:extendee -> google.protobuf.MethodOptions
+	2,  // 12: toolwire.mcp.v1.tool:type_name -> toolwire.mcp.v1.ToolOptions
+	5,  // 13: toolwire.mcp.v1.resource:type_name -> toolwire.mcp.v1.ResourceOptions
+	6,  // 14: toolwire.mcp.v1.prompt:type_name -> toolwire.mcp.v1.PromptOptions
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	12, // [12:15] is the sub-list for extension type_name
+	7,  // [7:12] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_toolwire_mcp_v1_options_proto_init() }
@@ -581,8 +840,8 @@ func file_toolwire_mcp_v1_options_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_toolwire_mcp_v1_options_proto_rawDesc), len(file_toolwire_mcp_v1_options_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   3,
-			NumExtensions: 1,
+			NumMessages:   5,
+			NumExtensions: 5,
 			NumServices:   0,
 		},
 		GoTypes:           file_toolwire_mcp_v1_options_proto_goTypes,

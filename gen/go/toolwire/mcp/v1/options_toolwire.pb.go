@@ -9,6 +9,18 @@ import (
 
 func init() {
 	protodoc.Register(map[string]string{
+		"toolwire.mcp.v1.PromptOptions":                            "PromptOptions make an RPC an MCP prompt instead of a tool. The request\nmessage's string fields are the prompt's arguments (required when the\nfield has (buf.validate.field).required); the response is\ntoolwire.mcp.v1.PromptResult. A bidi-streaming prompt RPC may ask the\nclient for input like a bidi tool (its response: a message with a\nPromptResult field and an InputRequests field).",
+		"toolwire.mcp.v1.PromptOptions.description":                "Description defaults to the RPC's leading comment.",
+		"toolwire.mcp.v1.PromptOptions.name":                       "Name is the prompt name; default: the method name in snake_case.",
+		"toolwire.mcp.v1.PromptOptions.scopes":                     "Scopes are the OAuth scopes a caller must hold to see and get it.",
+		"toolwire.mcp.v1.PromptOptions.title":                      "Title is a short human-readable name.",
+		"toolwire.mcp.v1.ResourceOptions":                          "ResourceOptions make an RPC an MCP resource (or resource template)\ninstead of a tool. The RPC is unary, or bidi-streaming when it asks the\nclient for input (see InputRequests in events.proto). Its request\nmessage's string fields are the URI template's variables, by name; its\nresponse is toolwire.mcp.v1.ResourceResult (for a bidi RPC: a message with\na ResourceResult field and an InputRequests field).",
+		"toolwire.mcp.v1.ResourceOptions.description":              "Description defaults to the RPC's leading comment.",
+		"toolwire.mcp.v1.ResourceOptions.mime_type":                "MimeType is the contents' MIME type, when known.",
+		"toolwire.mcp.v1.ResourceOptions.name":                     "Name is the resource's programmatic name; default: the method name in\nsnake_case.",
+		"toolwire.mcp.v1.ResourceOptions.scopes":                   "Scopes are the OAuth scopes a caller must hold to read it.",
+		"toolwire.mcp.v1.ResourceOptions.title":                    "Title is a short human-readable name.",
+		"toolwire.mcp.v1.ResourceOptions.uri_template":             "UriTemplate is the resource's URI, or an RFC 6570 template of simple\n{var} expressions (\"test://template/{id}/data\"). Without variables it\nis a fixed resource, listed by resources/list; with them a template,\nlisted by resources/templates/list.",
 		"toolwire.mcp.v1.StreamResult":                             "StreamResult says how a server-streaming RPC becomes one tool result.",
 		"toolwire.mcp.v1.StreamResult.MODE_COLLECT":                "MODE_COLLECT gathers every payload message, in order, into the\nresult's \"items\" array.",
 		"toolwire.mcp.v1.StreamResult.MODE_LAST":                   "MODE_LAST makes the last payload message the result.",
