@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -35,6 +36,11 @@ type Options struct {
 type Catalog struct {
 	tools  []*Tool // sorted by Name
 	byName map[string]*Tool
+	// The other MCP features (features.go).
+	resources   []*Resource
+	prompts     []*Prompt
+	completions map[protoreflect.FullName]*Method
+	watches     []*ResourceWatch
 }
 
 // namePattern is what MCP clients accept as a tool name.
@@ -60,12 +66,18 @@ func New(services []protoreflect.ServiceDescriptor, opts *Options) (*Catalog, er
 	if opts == nil {
 		opts = &Options{}
 	}
-	c := &Catalog{byName: map[string]*Tool{}}
+	c := &Catalog{byName: map[string]*Tool{}, completions: map[protoreflect.FullName]*Method{}}
 	for _, sd := range services {
 		methods := sd.Methods()
 		for i := range methods.Len() {
 			md := methods.Get(i)
 			if opts.Include != nil && !opts.Include(md) {
+				continue
+			}
+			if isFeature(md) {
+				if err := c.addFeature(md); err != nil {
+					return nil, fmt.Errorf("catalog: %s: %w", md.FullName(), err)
+				}
 				continue
 			}
 			opt := toolOption(md)
@@ -85,6 +97,7 @@ func New(services []protoreflect.ServiceDescriptor, opts *Options) (*Catalog, er
 		}
 	}
 	slices.SortFunc(c.tools, func(a, b *Tool) int { return strings.Compare(a.Name, b.Name) })
+	c.sortFeatures()
 	return c, nil
 }
 
@@ -184,19 +197,64 @@ func newTool(md protoreflect.MethodDescriptor, opt *mcpv1.ToolOptions) (*Tool, e
 	}
 
 	t.Events = events(md.Output())
+	t.Content = fieldOf(md.Output(), contentName, true)
+	t.Asks = fieldOf(md.Output(), inputRequestsName, false)
+	t.Answers = fieldOf(md.Input(), inputResponsesName, false)
+	if (t.Asks != nil || t.Answers != nil) && t.Kind != BidiStream {
+		return nil, fmt.Errorf("only a bidi-streaming tool can ask for input (fields of type %s and %s)", inputRequestsName, inputResponsesName)
+	}
+	if (t.Asks == nil) != (t.Answers == nil) {
+		return nil, fmt.Errorf("a tool that asks for input needs both a response field of type %s and a request field of type %s", inputRequestsName, inputResponsesName)
+	}
+	for _, c := range opt.GetRequiredClientCapabilities() {
+		if !slices.Contains(clientCapabilities, c) {
+			return nil, fmt.Errorf("required_client_capabilities: %q is none of %v", c, clientCapabilities)
+		}
+	}
+	t.RequiredClientCapabilities = slices.Clone(opt.GetRequiredClientCapabilities())
+	t.TaskSupport = opt.GetTaskSupport()
+	if t.TaskTTL, err = timeout("task_ttl", opt.GetTaskTtl()); err != nil {
+		return nil, err
+	}
+
+	// The output schema leaves out what is not structured payload: events,
+	// content blocks and input requests.
+	skip := maps.Clone(t.Events)
+	for _, f := range []protoreflect.FieldDescriptor{t.Content, t.Asks} {
+		if f != nil {
+			skip[f.Number()] = EventNone
+		}
+	}
+	t.Structured = t.Content == nil || payloadFields(md.Output(), skip) > 0
+	var inSkip map[protoreflect.FieldNumber]EventKind
+	if t.Answers != nil {
+		inSkip = map[protoreflect.FieldNumber]EventKind{t.Answers.Number(): EventNone}
+	}
 
 	var validatorSchema json.RawMessage
 	var vs *schema
-	if t.InputSchema, validatorSchema, vs, err = inputSchema(md.Input()); err != nil {
+	if raw := opt.GetInputSchema(); raw != "" {
+		if md.Input().FullName() != structName {
+			return nil, fmt.Errorf("input_schema needs the request type %s, not %s", structName, md.Input().FullName())
+		}
+		if t.InputSchema, err = rawSchema(raw); err != nil {
+			return nil, fmt.Errorf("input_schema: %w", err)
+		}
+		validatorSchema = t.InputSchema
+	} else if t.InputSchema, validatorSchema, vs, err = inputSchema(md.Input(), inSkip); err != nil {
 		return nil, err
 	}
-	if t.OutputSchema, err = outputSchema(md.Output(), t.Events, t.Kind != Unary && t.StreamMode == StreamCollect); err != nil {
-		return nil, err
+	if t.Structured {
+		if t.OutputSchema, err = outputSchema(md.Output(), skip, t.Kind != Unary && t.StreamMode == StreamCollect); err != nil {
+			return nil, err
+		}
 	}
 	if t.validator, err = compileValidator(t.Name, validatorSchema); err != nil {
 		return nil, err
 	}
-	t.fast = compileFast(vs)
+	if vs != nil {
+		t.fast = compileFast(vs)
+	}
 	t.newIn = messageFactory(md.Input())
 	t.newOut = messageFactory(md.Output())
 	return t, nil
@@ -249,9 +307,57 @@ func timeout(name string, d *durationpb.Duration) (time.Duration, error) {
 }
 
 var (
-	progressName = (&mcpv1.Progress{}).ProtoReflect().Descriptor().FullName()
-	logName      = (&mcpv1.Log{}).ProtoReflect().Descriptor().FullName()
+	progressName       = (&mcpv1.Progress{}).ProtoReflect().Descriptor().FullName()
+	logName            = (&mcpv1.Log{}).ProtoReflect().Descriptor().FullName()
+	contentName        = (&mcpv1.Content{}).ProtoReflect().Descriptor().FullName()
+	inputRequestsName  = (&mcpv1.InputRequests{}).ProtoReflect().Descriptor().FullName()
+	inputResponsesName = (&mcpv1.InputResponses{}).ProtoReflect().Descriptor().FullName()
+	structName         = protoreflect.FullName("google.protobuf.Struct")
 )
+
+// clientCapabilities are the names required_client_capabilities accepts.
+var clientCapabilities = []string{"elicitation", "roots", "sampling"}
+
+// fieldOf returns md's first field whose message type is name, a list
+// field when list is set and a singular one otherwise; nil if none.
+func fieldOf(md protoreflect.MessageDescriptor, name protoreflect.FullName, list bool) protoreflect.FieldDescriptor {
+	fields := md.Fields()
+	for i := range fields.Len() {
+		f := fields.Get(i)
+		if f.Message() != nil && f.Message().FullName() == name && f.IsList() == list && !f.IsMap() {
+			return f
+		}
+	}
+	return nil
+}
+
+// payloadFields counts md's fields not in skip.
+func payloadFields(md protoreflect.MessageDescriptor, skip map[protoreflect.FieldNumber]EventKind) int {
+	n := 0
+	fields := md.Fields()
+	for i := range fields.Len() {
+		if _, ok := skip[fields.Get(i).Number()]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
+// rawSchema checks that raw is a JSON object and returns it compacted.
+func rawSchema(raw string) (json.RawMessage, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &obj); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	if t, ok := obj["type"]; !ok || string(t) != `"object"` {
+		return nil, fmt.Errorf(`tool arguments must be an object: the schema needs "type": "object"`)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(raw)); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
 
 // events finds the response fields that carry toolwire.mcp.v1 events.
 func events(md protoreflect.MessageDescriptor) map[protoreflect.FieldNumber]EventKind {

@@ -140,9 +140,9 @@ type generator struct {
 // inputSchema is the schema of a request message, a strict JSON object,
 // and the same schema in the form the edge's validator compiles, encoded and
 // as built.
-func inputSchema(md protoreflect.MessageDescriptor) (public, validator json.RawMessage, vs *schema, err error) {
+func inputSchema(md protoreflect.MessageDescriptor, skip map[protoreflect.FieldNumber]EventKind) (public, validator json.RawMessage, vs *schema, err error) {
 	g := &generator{recursive: recursiveMessages(md), defs: map[string]*schema{}}
-	root := g.root(md, nil)
+	root := g.root(md, skip)
 	if root.Type != "object" {
 		return nil, nil, nil, fmt.Errorf("request %s maps to JSON %v, and tool arguments must be an object", md.FullName(), typeName(root))
 	}

@@ -6,6 +6,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	mcpv1 "github.com/toolwire/toolwire/gen/go/toolwire/mcp/v1"
 )
 
 // Kind is the streaming shape of a tool's RPC.
@@ -87,6 +89,27 @@ type Tool struct {
 	// Events maps each response field that carries an event to its kind;
 	// fields absent from the map are payload.
 	Events map[protoreflect.FieldNumber]EventKind
+
+	// Content is the response field of type repeated toolwire.mcp.v1.Content,
+	// nil if none: its blocks become the result's content.
+	Content protoreflect.FieldDescriptor
+	// Structured reports whether the response has payload fields besides
+	// Content, the events and Asks: only then does a result carry
+	// structuredContent (their protojson) and the tool an OutputSchema. A
+	// tool without Content is always Structured.
+	Structured bool
+	// Asks is the response field of type toolwire.mcp.v1.InputRequests and
+	// Answers the request field of type toolwire.mcp.v1.InputResponses: a
+	// bidi tool asks the client for input in one and gets the answers in the
+	// other. Both are nil for other tools. Answers is not in InputSchema.
+	Asks, Answers protoreflect.FieldDescriptor
+	// RequiredClientCapabilities are the client capabilities a caller must
+	// have declared ("sampling", "elicitation", "roots").
+	RequiredClientCapabilities []string
+	// TaskSupport and TaskTTL place the tool in the tasks extension; a zero
+	// TaskTTL means the edge's default.
+	TaskSupport mcpv1.TaskSupport
+	TaskTTL     time.Duration
 
 	// InputSchema and OutputSchema are JSON Schema 2020-12 documents.
 	InputSchema, OutputSchema json.RawMessage
