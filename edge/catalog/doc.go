@@ -30,11 +30,14 @@
 // The input schema is strict (additionalProperties false) and accepts 64-bit
 // integers as JSON numbers or decimal strings, as protojson does. It is a
 // little stricter than protojson where that helps a model: enums by name
-// only, 32-bit integers as numbers only, and no null for "unset" (leave the
-// field out). The output schema describes what protojson emits with
+// only, 32-bit integers as numbers only, finite numbers only, and no null for
+// "unset" (leave the field out), except on wrapper fields
+// (google.protobuf.Int32Value and the others), where the JSON mapping keeps
+// null as "no value". Required fields are the protovalidate-required ones and
+// proto2's. The output schema describes what protojson emits with
 // UseProtoNames (and without EmitUnpopulated): 64-bit integers as strings,
-// and no event fields, which become notifications rather than result
-// payload.
+// NaN and the infinities as strings, and no event fields, which become
+// notifications rather than result payload.
 //
 // A request must map to a JSON object, or [New] fails. A response that does
 // not (a well-known type such as google.protobuf.StringValue) gets no output

@@ -56,6 +56,8 @@ var fastCorpus = map[string][]string{
 		`{"created_at":"2026-01-02T03:04:05.123Z","timeout":"1.5s","attributes":{"a":[1,{"b":null}]},"any_value":[1,"x",null],"list_value":[1,{}],"null_value":null,"update_mask":"a.b,c","nothing":{},"detail":{"@type":"type.googleapis.com/google.protobuf.Empty"},"int64_value":"5","uint64_value":5,"bytes_value":"AAE=","string_value":"s","bool_value":false,"times":["2026-01-02T03:04:05Z"],"values":{"x":{"y":[true]}}}`,
 		`{"timeout":"1.5s","attributes":{"a":[1,{"b":null}]},"any_value":[1,"x",null],"list_value":[1,{}],"null_value":null,"update_mask":"a.b,c","nothing":{},"detail":{"@type":"t"},"int64_value":"5","uint64_value":5,"bytes_value":"AAE=","string_value":"s","bool_value":false,"values":{"x":{"y":[true]}}}`,
 		`{"created_at":"yesterday","timeout":"5m","attributes":[],"list_value":{},"null_value":0,"nothing":{"x":1},"detail":{"value":1},"int32_value":"7"}`,
+		`{"int64_value":null,"string_value":null,"bool_value":null,"update_mask":""}`, `{"update_mask":"a.b_c"}`,
+		`{"update_mask":"a,,b"}`, `{"double_value":"NaN"}`, `{"uint32_value":null,"uint32_value":1}`,
 		`{"timeout":"1.5\u0073"}`, `{"detail":{"@type":5}}`, `{"detail":{}}`, `{"nothing":{"\u0078":1}}`,
 		`{"point":null,"string_field":null}`, `{"color":"COLOR_PURPLE","colors":["COLOR_RED",2],"place_name":"x","place_number":1}`,
 		`{"color":"COLOR_RED","colors":["COLOR_RED","COLOR_BLUE"]}`, `{"color":"COLOR_\u0052ED"}`,
@@ -71,6 +73,9 @@ var fastCorpus = map[string][]string{
 		`{"home":{},"seed":1,"magic":"-42","accept_terms":true,"api_version":"v1"}`, `{"home":{},"seed":1.0,"magic":-42.0}`,
 		`{"home":{},"username":"a\u0062c","plan":"pr\u006f","api_version":"v\u0031","phone":"+123456\u0037"}`,
 		`{"home":{},"budget_micros":"0","budget_micros":"1"}`, `{"home":{"x":1},"home":{}}`,
+		`{"home":{},"display_name":null,"page_size":null,"website":"x","quotas":{"a":1},"settings":{"notify":["a@b.c"],"tier":"COLOR_RED","signature":"AA==","confirmed":true,"consent":false,"labels":{"a":""},"weight":0}}`,
+		`{"home":{},"display_name":"cee","page_size":0,"quotas":{},"settings":{"notify":[],"tier":"COLOR_UNSPECIFIED","signature":"","confirmed":false,"consent":null,"labels":{}}}`,
+		`{"home":{},"display_name":"ace","page_size":100,"settings":{"tier":"COLOR_BLUE","consent":true}}`,
 	},
 }
 

@@ -3,14 +3,16 @@ package catalog
 // protovalidate rules become JSON Schema keywords here, for input schemas
 // only: they describe valid requests, and responses are not validated.
 //
-// Only rules with an exact JSON Schema counterpart are mapped. Every other
-// rule (prefix, suffix, contains, not_in on strings, byte lengths, hostname,
-// ip, uri and the other well-known formats whose JSON Schema formats differ
-// in detail, bytes, duration and timestamp rules, CEL expressions, message
-// oneof rules, ranges that exclude an interval, fields with
-// IGNORE_IF_ZERO_VALUE) is left to the backend, which runs protovalidate on
-// every request anyway: the schema is a fast first check and a guide for the
-// model, never the last word.
+// Only rules with an exact JSON Schema counterpart are mapped as assertions.
+// uri, uri_ref, hostname, ipv4 and ipv6, whose JSON Schema formats differ from
+// protovalidate's in detail, become formats the edge's validator leaves
+// unasserted (assertedFormats): a guide for the model only. Every other rule
+// (prefix, suffix, contains, not_in on strings, byte lengths, ip and the
+// other well-known formats, bytes, duration and timestamp rules, CEL
+// expressions, message oneof rules, ranges that exclude an interval, required
+// on a number without presence, fields with IGNORE_IF_ZERO_VALUE) is left to
+// the backend, which runs protovalidate on every request anyway: the schema
+// is a fast first check and a guide for the model, never the last word.
 
 import (
 	"encoding/json"
@@ -56,6 +58,13 @@ func fieldRequired(f protoreflect.FieldDescriptor) bool {
 	return r.GetRequired() && r.GetIgnore() != validate.Ignore_IGNORE_ALWAYS
 }
 
+// inputRequired reports whether a request must carry f: it is
+// (buf.validate.field).required, or a proto2 required field (editions'
+// LEGACY_REQUIRED), without which protojson refuses the message.
+func inputRequired(f protoreflect.FieldDescriptor) bool {
+	return fieldRequired(f) || f.Cardinality() == protoreflect.Required
+}
+
 // oneofRequired reports (buf.validate.oneof).required.
 func oneofRequired(o protoreflect.OneofDescriptor) bool {
 	opts := o.Options()
@@ -71,11 +80,30 @@ func applyRules(s *schema, f protoreflect.FieldDescriptor, r *validate.FieldRule
 	if r == nil {
 		return
 	}
-	if r.GetRequired() && !f.HasPresence() && f.Kind() == protoreflect.StringKind && s.MinLength == nil {
-		// required on a field without presence means "not the zero value".
-		s.MinLength = ptr(uint64(1))
-	}
 	applyValueRules(s, f, r)
+	if !r.GetRequired() || f.HasPresence() {
+		return
+	}
+	// required on a field without presence means "not the zero value",
+	// which the schema can say for some kinds; for numbers it would take
+	// "not".
+	switch f.Kind() {
+	case protoreflect.StringKind, protoreflect.BytesKind:
+		if deref(s.MinLength) == 0 {
+			s.MinLength = ptr(uint64(1))
+		}
+	case protoreflect.BoolKind:
+		if s.Const == nil {
+			s.Const = json.RawMessage("true")
+		}
+	case protoreflect.EnumKind:
+		zero := f.Enum().Values()
+		s.Enum = slices.DeleteFunc(s.Enum, func(e any) bool {
+			n, _ := e.(string)
+			v := zero.ByName(protoreflect.Name(n))
+			return v != nil && v.Number() == 0
+		})
+	}
 }
 
 // applyValueRules adds the keywords of the type rules in r that match the
@@ -101,14 +129,8 @@ func applyValueRules(s *schema, f protoreflect.FieldDescriptor, r *validate.Fiel
 // valueKind is the kind of f's values, seeing through wrapper types, which
 // protovalidate checks with the wrapped type's rules.
 func valueKind(f protoreflect.FieldDescriptor) protoreflect.Kind {
-	if m := f.Message(); m != nil {
-		if m.ParentFile() != nil && m.ParentFile().Package() == "google.protobuf" {
-			switch m.Name() {
-			case "DoubleValue", "FloatValue", "Int64Value", "UInt64Value", "Int32Value",
-				"UInt32Value", "BoolValue", "StringValue", "BytesValue":
-				return m.Fields().ByName("value").Kind()
-			}
-		}
+	if k, ok := wrapperKind(f.Message()); ok {
+		return k
 	}
 	return f.Kind()
 }
@@ -174,8 +196,9 @@ func deref(p *uint64) uint64 {
 	return *p
 }
 
-// applyStringRules maps const, len, min_len, max_len, pattern, in, email and
-// uuid. Lengths count characters (code points) in both worlds.
+// applyStringRules maps const, len, min_len, max_len, pattern, in, and the
+// well-known formats that have a JSON Schema format. Lengths count
+// characters (code points) in both worlds.
 func applyStringRules(s *schema, r *validate.StringRules) {
 	if r == nil {
 		return
@@ -205,11 +228,30 @@ func applyStringRules(s *schema, r *validate.StringRules) {
 		s.Format = "email"
 	case r.GetUuid():
 		s.Format = "uuid"
+	// Formats whose JSON Schema definition differs from protovalidate's in
+	// detail: annotations for the model, which the edge's validator does
+	// not assert (see assertedFormats).
+	case r.GetUri():
+		s.Format = "uri"
+	case r.GetUriRef():
+		s.Format = "uri-reference"
+	case r.GetHostname():
+		s.Format = "hostname"
+	case r.GetIpv4():
+		s.Format = "ipv4"
+	case r.GetIpv6():
+		s.Format = "ipv6"
 	}
 }
 
-// applyEnumRules narrows an enum schema's names to const or in, and drops
-// not_in. defined_only is what the schema says already.
+// assertedFormats are the formats the edge's validator checks: those whose
+// JSON Schema definition accepts what protovalidate's rule accepts. Other
+// formats stay in the published schema as annotations, as draft 2020-12
+// treats format by default, and protovalidate on the backend decides.
+var assertedFormats = map[string]bool{"date-time": true, "email": true, "uuid": true}
+
+// applyEnumRules narrows an enum schema's names to const (alone) or in, and
+// drops not_in. defined_only is what the schema says already.
 func applyEnumRules(s *schema, ed protoreflect.EnumDescriptor, r *validate.EnumRules) {
 	if r == nil || s.Type != "string" {
 		return
@@ -223,7 +265,8 @@ func applyEnumRules(s *schema, ed protoreflect.EnumDescriptor, r *validate.EnumR
 	}
 	if r.HasConst() {
 		if n, ok := name(r.GetConst()); ok {
-			s.Const = stringJSON(n)
+			s.Const, s.Enum = stringJSON(n), nil
+			return
 		}
 	}
 	if in := r.GetIn(); len(in) > 0 {

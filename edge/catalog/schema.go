@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -47,12 +48,16 @@ type schema struct {
 }
 
 // forValidator returns a deep copy of s for the edge's validator, with
-// propertyNames renamed to the keysKeyword.
+// propertyNames renamed to the keysKeyword and the formats it does not
+// assert left out.
 func forValidator(s *schema) *schema {
 	if s == nil {
 		return nil
 	}
 	c := *s
+	if !assertedFormats[c.Format] {
+		c.Format = ""
+	}
 	c.Items = forValidator(s.Items)
 	c.Keys, c.PropertyNames = forValidator(s.PropertyNames), nil
 	if ap, ok := s.AdditionalProperties.(*schema); ok {
@@ -124,6 +129,14 @@ const (
 	signedPattern   = `^-?[0-9]+$`
 	unsignedPattern = `^[0-9]+$`
 	durationPattern = `^-?[0-9]+(\.[0-9]{1,9})?s$`
+	// nonFinitePattern is the strings protojson writes for the floats JSON
+	// numbers cannot hold. pattern applies to strings only, so a number
+	// passes it.
+	nonFinitePattern = `^(NaN|-?Infinity)$`
+	// fieldMaskPattern is what protojson reads as a FieldMask: paths of
+	// lowerCamelCase names (not the proto names used elsewhere), joined by
+	// commas; an underscore, a leading digit or an empty path is refused.
+	fieldMaskPattern = `^([a-zA-Z][a-zA-Z0-9]*(\.[a-zA-Z][a-zA-Z0-9]*)*(,[a-zA-Z][a-zA-Z0-9]*(\.[a-zA-Z][a-zA-Z0-9]*)*)*)?$`
 )
 
 // generator builds the schema of one root message, in one direction.
@@ -241,7 +254,7 @@ func (g *generator) object(md protoreflect.MessageDescriptor, skip map[protorefl
 			fs.Description = doc
 		}
 		*s.Properties = append(*s.Properties, property{string(f.Name()), fs})
-		if !g.output && fieldRequired(f) {
+		if !g.output && inputRequired(f) {
 			s.Required = append(s.Required, string(f.Name()))
 		}
 	}
@@ -314,7 +327,31 @@ func (g *generator) field(f protoreflect.FieldDescriptor) *schema {
 	default:
 		s := g.singular(f)
 		applyRules(s, f, rules)
+		if _, ok := wrapperKind(f.Message()); ok && !g.output && !inputRequired(f) {
+			nullable(s)
+		}
 		return s
+	}
+}
+
+// nullable lets s take null as well, for a singular wrapper field: the proto3
+// JSON mapping keeps null as a wrapper's "no value", and protovalidate skips
+// the rules of an unset wrapper. (protojson reads null as unset for any
+// field; elsewhere the schema asks callers to leave the field out instead.)
+func nullable(s *schema) {
+	switch t := s.Type.(type) {
+	case string:
+		s.Type = []string{t, "null"}
+	case []string:
+		s.Type = append(slices.Clone(t), "null")
+	default:
+		return
+	}
+	switch {
+	case s.Const != nil:
+		s.Enum, s.Const = []any{s.Const, nil}, nil
+	case len(s.Enum) > 0:
+		s.Enum = append(s.Enum, nil)
 	}
 }
 
@@ -353,6 +390,11 @@ func scalar(k protoreflect.Kind, output bool) *schema {
 		}
 		return &schema{Type: []string{"integer", "string"}, Pattern: unsignedPattern, Minimum: "0"}
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		// protojson writes NaN and the infinities as strings. It reads
+		// them too, but a model has no business sending them.
+		if output {
+			return &schema{Type: []string{"number", "string"}, Pattern: nonFinitePattern}
+		}
 		return &schema{Type: "number"}
 	case protoreflect.StringKind:
 		return &schema{Type: "string"}
@@ -394,7 +436,10 @@ func wellKnown(md protoreflect.MessageDescriptor, output bool) *schema {
 	case "ListValue":
 		return &schema{Type: "array"}
 	case "FieldMask":
-		return &schema{Type: "string"}
+		if output {
+			return &schema{Type: "string"}
+		}
+		return &schema{Type: "string", Pattern: fieldMaskPattern}
 	case "Empty":
 		s := &schema{Type: "object", Properties: &properties{}}
 		if !output {
@@ -403,11 +448,27 @@ func wellKnown(md protoreflect.MessageDescriptor, output bool) *schema {
 		return s
 	case "Any":
 		return &schema{Type: "object", Properties: &properties{{"@type", &schema{Type: "string"}}}, Required: []string{"@type"}}
-	case "DoubleValue", "FloatValue", "Int64Value", "UInt64Value", "Int32Value",
-		"UInt32Value", "BoolValue", "StringValue", "BytesValue":
-		return scalar(md.Fields().ByName("value").Kind(), output)
+	}
+	if k, ok := wrapperKind(md); ok {
+		return scalar(k, output)
 	}
 	return nil
+}
+
+// wrapperKind returns the kind a wrapper type (google.protobuf.Int64Value
+// and the others) wraps, and whether md is one. md may be nil.
+func wrapperKind(md protoreflect.MessageDescriptor) (protoreflect.Kind, bool) {
+	if md == nil || md.ParentFile() == nil || md.ParentFile().Package() != "google.protobuf" {
+		return 0, false
+	}
+	switch md.Name() {
+	case "DoubleValue", "FloatValue", "Int64Value", "UInt64Value", "Int32Value",
+		"UInt32Value", "BoolValue", "StringValue", "BytesValue":
+		if f := md.Fields().ByName("value"); f != nil {
+			return f.Kind(), true
+		}
+	}
+	return 0, false
 }
 
 // recursiveMessages finds the messages reachable from root that can reach

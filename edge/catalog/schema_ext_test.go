@@ -9,6 +9,10 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -150,6 +154,16 @@ func TestSchemasMatchProtojson(t *testing.T) {
 		validateJSON(t, output("watch_tree"), collected)
 	})
 
+	t.Run("non-finite floats", func(t *testing.T) {
+		// protojson writes NaN and the infinities as strings.
+		checkOutput(t, output("all_kinds"), &ctv1.AllKindsResponse{Kinds: &ctv1.AllKindsRequest{
+			FloatField: float32(math.Inf(1)), DoubleField: math.NaN(), DoubleValue: wrapperspb.Double(math.Inf(-1)),
+		}}, encode)
+		if err := output("all_kinds").Validate(decode(t, `{"kinds":{"double_field":"1.5"}}`)); err == nil {
+			t.Error(`output schema accepts "1.5" for a double`)
+		}
+	})
+
 	t.Run("output rejects events and wrong shapes", func(t *testing.T) {
 		progress, err := encode.Marshal(&ctv1.WatchTreeResponse{Event: &ctv1.WatchTreeResponse_Progress{Progress: &mcpv1.Progress{Progress: 1}}})
 		if err != nil {
@@ -202,4 +216,51 @@ func decode(t *testing.T, doc string) any {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestProto2Required checks that proto2 required fields, without which
+// protojson refuses a message, are required by the input schema, and that
+// a wrapper field takes null unless it is required.
+func TestProto2Required(t *testing.T) {
+	opt := descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()
+	fdp := &descriptorpb.FileDescriptorProto{
+		Name:       proto.String("test/proto2_required.proto"),
+		Package:    proto.String("test.proto2"),
+		Syntax:     proto.String("proto2"),
+		Dependency: []string{"google/protobuf/wrappers.proto"},
+		MessageType: []*descriptorpb.DescriptorProto{{
+			Name: proto.String("LegacyRequest"),
+			Field: []*descriptorpb.FieldDescriptorProto{
+				{Name: proto.String("id"), JsonName: proto.String("id"), Number: proto.Int32(1),
+					Type: descriptorpb.FieldDescriptorProto_TYPE_STRING.Enum(), Label: descriptorpb.FieldDescriptorProto_LABEL_REQUIRED.Enum()},
+				{Name: proto.String("count"), JsonName: proto.String("count"), Number: proto.Int32(2),
+					Type: descriptorpb.FieldDescriptorProto_TYPE_INT32.Enum(), Label: opt},
+				{Name: proto.String("limit"), JsonName: proto.String("limit"), Number: proto.Int32(3),
+					Type: descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum(), Label: opt, TypeName: proto.String(".google.protobuf.UInt32Value")},
+			},
+		}},
+		Service: []*descriptorpb.ServiceDescriptorProto{{
+			Name: proto.String("LegacyService"),
+			Method: []*descriptorpb.MethodDescriptorProto{{
+				Name: proto.String("Get"), InputType: proto.String(".test.proto2.LegacyRequest"), OutputType: proto.String(".test.proto2.LegacyRequest"),
+			}},
+		}},
+	}
+	fd, err := protodesc.NewFile(fdp, protoregistry.GlobalFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool := mustLookup(t, mustNew(t, fd.Services().Get(0)), "get")
+	want := `{"type":"object","properties":{"id":{"type":"string"},"count":{"type":"integer","minimum":-2147483648,"maximum":2147483647},` +
+		`"limit":{"type":["integer","null"],"minimum":0,"maximum":4294967295}},"required":["id"],"additionalProperties":false}`
+	if got := string(tool.InputSchema); got != want {
+		t.Errorf("InputSchema = %s\nwant %s", got, want)
+	}
+	for args, valid := range map[string]bool{`{"id":"x","limit":null}`: true, `{"count":1}`: false} {
+		req := dynamicpb.NewMessage(fd.Messages().Get(0))
+		decoded := protojson.Unmarshal([]byte(args), req) == nil
+		if accepted := tool.ValidateArgs(json.RawMessage(args)) == nil; accepted != valid || decoded != valid {
+			t.Errorf("%s: schema accepts %v, protojson decodes %v, want %v", args, accepted, decoded, valid)
+		}
+	}
 }

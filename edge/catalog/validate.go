@@ -147,7 +147,12 @@ var printer = message.NewPrinter(language.English)
 func describe(k jsonschema.ErrorKind) string {
 	switch k := k.(type) {
 	case *kind.Type:
-		return fmt.Sprintf("must be %s, got %s", strings.Join(k.Want, " or "), k.Got)
+		// null last: "integer or null" reads better than the sorted order.
+		want := slices.Clone(k.Want)
+		if i := slices.Index(want, "null"); i >= 0 {
+			want = append(slices.Delete(want, i, i+1), "null")
+		}
+		return fmt.Sprintf("must be %s, got %s", strings.Join(want, " or "), k.Got)
 	case *kind.Minimum:
 		return "must be >= " + rat(k.Want)
 	case *kind.ExclusiveMinimum:

@@ -116,16 +116,18 @@ func TestValidateArgs(t *testing.T) {
 			"null_value":0,
 			"nothing":{"x":1},
 			"detail":{"value":1},
-			"int32_value":"7"
+			"int32_value":"7",
+			"update_mask":"display_name"
 		}`, []v{
 			{"/attributes", "must be object, got array"},
 			{"/created_at", `must be a valid date-time: less than 20 characters long`},
 			{"/detail", `missing required property "@type"`},
-			{"/int32_value", "must be integer, got string"},
+			{"/int32_value", "must be integer or null, got string"},
 			{"/list_value", "must be array, got object"},
 			{"/nothing/x", `unknown property "x"`},
 			{"/null_value", "must be null, got number"},
 			{"/timeout", `must match the pattern "^-?[0-9]+(\\.[0-9]{1,9})?s$"`},
+			{"/update_mask", `must match the pattern "^([a-zA-Z][a-zA-Z0-9]*(\\.[a-zA-Z][a-zA-Z0-9]*)*(,[a-zA-Z][a-zA-Z0-9]*(\\.[a-zA-Z][a-zA-Z0-9]*)*)*)?$"`},
 		}},
 		// protojson reads null as "unset"; the schema asks the caller to
 		// leave the field out instead.
@@ -177,6 +179,25 @@ func TestValidateArgs(t *testing.T) {
 			{"/tags/2", "must be at most 20 characters long, got 21"},
 			{"/username", `must match the pattern "^[a-z][a-z0-9_]*$"`},
 		}},
+		{"required on zero values, wrappers, pairs", "create_account", `{
+			"home":{},"username":"abc","website":"not a uri, left to the backend","display_name":"cee","page_size":0,"quotas":{},
+			"settings":{"notify":[],"tier":"COLOR_UNSPECIFIED","signature":"","confirmed":false,"consent":null,"labels":{}}
+		}`, []v{
+			{"/display_name", `must be one of "ace", "bee", null`},
+			{"/page_size", "must be >= 1"},
+			{"/quotas", "must have at least 1 entry, got 0"},
+			{"/settings", `missing required property "weight"`},
+			{"/settings/confirmed", "must be true"},
+			{"/settings/consent", "must be boolean, got null"},
+			{"/settings/labels", "must have at least 1 entry, got 0"},
+			{"/settings/notify", "must have at least 1 item, got 0"},
+			{"/settings/signature", "must be at least 1 character long, got 0"},
+			{"/settings/tier", `must be one of "COLOR_RED", "COLOR_GREEN"`},
+		}},
+		{"wrappers take null", "create_account", `{
+			"home":{},"username":"abc","display_name":null,"page_size":null,"quotas":{"cpu":1},
+			"settings":{"notify":["a@example.com"],"tier":"COLOR_RED","signature":"AA==","confirmed":true,"consent":false,"labels":{"a":""},"weight":0}
+		}`, nil},
 		{"required and min items", "create_account", `{"tags":[],"username":""}`, []v{
 			{"", `missing required property "home"`},
 			{"/tags", "must have at least 1 item, got 0"},
@@ -213,7 +234,8 @@ func TestValidArgsDecode(t *testing.T) {
 		{"all_kinds", `{"int64_field":"-9223372036854775808","uint64_field":18446744073709551615,"counts":{"a":"1","b":2},
 			"colors_by_id":{"7":"COLOR_RED"},"flags":{"true":"t"},"points_by_id":{"-1":{"x":1}},"timeout":"-0.000000001s",
 			"created_at":"2026-01-02T03:04:05+01:00","detail":{"@type":"type.googleapis.com/toolwire.catalogtest.v1.Point","x":3},
-			"tree":{"children":[{"name":"leaf"}]},"bytes_field":"aGk=","null_value":null,"float_value":1.5}`},
+			"tree":{"children":[{"name":"leaf"}]},"bytes_field":"aGk=","null_value":null,"float_value":1.5,
+			"string_value":null,"int64_value":null,"update_mask":"displayName,a.bC,X1"}`},
 	} {
 		tool := mustLookup(t, c, tc.tool)
 		if vs := tool.ValidateArgs(json.RawMessage(tc.args)); vs != nil {

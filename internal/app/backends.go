@@ -23,9 +23,15 @@ import (
 type backends struct {
 	conns map[string]*grpc.ClientConn // by service full name
 	all   []*grpc.ClientConn
+	// reflected holds the services whose contracts were read from their
+	// backend through gRPC reflection (reflect.go), by full name; the
+	// others are compiled in.
+	reflected map[string]protoreflect.ServiceDescriptor
 }
 
-func newBackends() *backends { return &backends{conns: map[string]*grpc.ClientConn{}} }
+func newBackends() *backends {
+	return &backends{conns: map[string]*grpc.ClientConn{}, reflected: map[string]protoreflect.ServiceDescriptor{}}
+}
 
 func (b *backends) add(conn *grpc.ClientConn, services ...string) error {
 	b.all = append(b.all, conn)
@@ -45,8 +51,8 @@ func (b *backends) resolver() bridge.Resolver {
 	}
 }
 
-// catalog builds the tool catalog of every fronted service whose descriptor
-// is compiled in.
+// catalog builds the tool catalog of every fronted service, from its
+// compiled-in descriptor or the one read through gRPC reflection.
 func (b *backends) catalog() (*catalog.Catalog, error) {
 	names := make([]string, 0, len(b.conns))
 	for n := range b.conns {
@@ -55,6 +61,10 @@ func (b *backends) catalog() (*catalog.Catalog, error) {
 	sort.Strings(names)
 	var svcs []protoreflect.ServiceDescriptor
 	for _, n := range names {
+		if sd, ok := b.reflected[n]; ok {
+			svcs = append(svcs, sd)
+			continue
+		}
 		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(n))
 		if err != nil {
 			return nil, fmt.Errorf("service %s: no compiled-in descriptor", n)
@@ -71,12 +81,13 @@ func (b *backends) close() {
 }
 
 // dialBackends connects to each address and asks it, through gRPC
-// reflection, which services it serves. Services whose descriptors are not
-// compiled into this binary are skipped with a warning. A backend that does
-// not answer is retried with backoff until wait runs out. creds secure the
-// connections (Config.backendCredentials: TLS, mutual TLS or plaintext).
-// opts go after the transport credentials (limits.go's message sizes and
-// keep-alives).
+// reflection, which services it serves. The contracts of services not
+// compiled into this binary are read through reflection too (reflect.go),
+// and their calls use dynamic messages; a service whose contract cannot be
+// read is skipped with a warning. A backend that does not answer is retried
+// with backoff until wait runs out. creds secure the connections
+// (Config.backendCredentials: TLS, mutual TLS or plaintext). opts go after
+// the transport credentials (limits.go's message sizes and keep-alives).
 func dialBackends(ctx context.Context, addrs []string, creds credentials.TransportCredentials, wait time.Duration, log *slog.Logger, opts ...grpc.DialOption) (*backends, error) {
 	b := newBackends()
 	for _, addr := range addrs {
@@ -91,13 +102,29 @@ func dialBackends(ctx context.Context, addrs []string, creds credentials.Transpo
 			b.close()
 			return nil, fmt.Errorf("backend %s: listing its services by gRPC reflection: %w", addr, err)
 		}
-		var known []string
+		var known, unknown, reflected []string
 		for _, n := range names {
 			if _, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(n)); err != nil {
-				log.Warn("skipping a service with no compiled-in contract", "backend", addr, "service", n)
+				unknown = append(unknown, n)
 				continue
 			}
 			known = append(known, n)
+		}
+		if len(unknown) > 0 {
+			found, err := reflectServices(ctx, conn, unknown)
+			if err != nil {
+				log.Warn("skipping services whose contract gRPC reflection could not give", "backend", addr, "error", err)
+			}
+			for _, n := range unknown {
+				if sd, ok := found[n]; ok {
+					b.reflected[n] = sd
+					known = append(known, n)
+					reflected = append(reflected, n)
+				}
+			}
+			if len(reflected) > 0 {
+				log.Info("serving services whose contracts came from gRPC reflection", "backend", addr, "services", reflected)
+			}
 		}
 		if len(known) == 0 {
 			_ = conn.Close()

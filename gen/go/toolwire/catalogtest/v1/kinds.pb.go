@@ -981,8 +981,7 @@ type CreateAccountRequest struct {
 	Labels map[string]string `protobuf:"bytes,16,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Where the account lives; required.
 	Home *Point `protobuf:"bytes,17,opt,name=home,proto3" json:"home,omitempty"`
-	// A hostname: a rule JSON Schema cannot say the same way, left to the
-	// backend.
+	// A hostname: a format the edge's validator leaves to the backend.
 	Host string `protobuf:"bytes,18,opt,name=host,proto3" json:"host,omitempty"`
 	// Rules apply only when the field is set.
 	Referrer string `protobuf:"bytes,19,opt,name=referrer,proto3" json:"referrer,omitempty"`
@@ -996,7 +995,17 @@ type CreateAccountRequest struct {
 	// A 64-bit id that must be exactly this.
 	Magic int64 `protobuf:"zigzag64,22,opt,name=magic,proto3" json:"magic,omitempty"`
 	// An unsigned 32-bit code in a range.
-	Port          uint32 `protobuf:"fixed32,23,opt,name=port,proto3" json:"port,omitempty"`
+	Port uint32 `protobuf:"fixed32,23,opt,name=port,proto3" json:"port,omitempty"`
+	// A home page: a format the edge's validator leaves to the backend.
+	Website string `protobuf:"bytes,24,opt,name=website,proto3" json:"website,omitempty"`
+	// A display name, if any, among a few; null means none.
+	DisplayName *wrapperspb.StringValue `protobuf:"bytes,25,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// A page size, if any.
+	PageSize *wrapperspb.Int32Value `protobuf:"bytes,26,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Quotas by resource, one to three.
+	Quotas map[string]int32 `protobuf:"bytes,27,rep,name=quotas,proto3" json:"quotas,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Settings whose rules make zero values invalid.
+	Settings      *AccountSettings `protobuf:"bytes,28,opt,name=settings,proto3" json:"settings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1203,6 +1212,41 @@ func (x *CreateAccountRequest) GetPort() uint32 {
 	return 0
 }
 
+func (x *CreateAccountRequest) GetWebsite() string {
+	if x != nil {
+		return x.Website
+	}
+	return ""
+}
+
+func (x *CreateAccountRequest) GetDisplayName() *wrapperspb.StringValue {
+	if x != nil {
+		return x.DisplayName
+	}
+	return nil
+}
+
+func (x *CreateAccountRequest) GetPageSize() *wrapperspb.Int32Value {
+	if x != nil {
+		return x.PageSize
+	}
+	return nil
+}
+
+func (x *CreateAccountRequest) GetQuotas() map[string]int32 {
+	if x != nil {
+		return x.Quotas
+	}
+	return nil
+}
+
+func (x *CreateAccountRequest) GetSettings() *AccountSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
 type isCreateAccountRequest_Contact interface {
 	isCreateAccountRequest_Contact()
 }
@@ -1221,6 +1265,107 @@ func (*CreateAccountRequest_Phone) isCreateAccountRequest_Contact() {}
 
 func (*CreateAccountRequest_PostalAddress) isCreateAccountRequest_Contact() {}
 
+// AccountSettings carries required on fields of every kind: on a field
+// without presence it means "not the zero value".
+type AccountSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Where to send notices; at least one address.
+	Notify []string `protobuf:"bytes,1,rep,name=notify,proto3" json:"notify,omitempty"`
+	// A tier: set, and not blue.
+	Tier Color `protobuf:"varint,2,opt,name=tier,proto3,enum=toolwire.catalogtest.v1.Color" json:"tier,omitempty"`
+	// A signature; not empty.
+	Signature []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	// Must be true.
+	Confirmed bool `protobuf:"varint,4,opt,name=confirmed,proto3" json:"confirmed,omitempty"`
+	// A required wrapper: null is no value, so not allowed.
+	Consent *wrapperspb.BoolValue `protobuf:"bytes,5,opt,name=consent,proto3" json:"consent,omitempty"`
+	// At least one label.
+	Labels map[string]string `protobuf:"bytes,6,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// A required number: not zero, which the schema cannot say.
+	Weight        int32 `protobuf:"varint,7,opt,name=weight,proto3" json:"weight,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccountSettings) Reset() {
+	*x = AccountSettings{}
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccountSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccountSettings) ProtoMessage() {}
+
+func (x *AccountSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccountSettings.ProtoReflect.Descriptor instead.
+func (*AccountSettings) Descriptor() ([]byte, []int) {
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AccountSettings) GetNotify() []string {
+	if x != nil {
+		return x.Notify
+	}
+	return nil
+}
+
+func (x *AccountSettings) GetTier() Color {
+	if x != nil {
+		return x.Tier
+	}
+	return Color_COLOR_UNSPECIFIED
+}
+
+func (x *AccountSettings) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+func (x *AccountSettings) GetConfirmed() bool {
+	if x != nil {
+		return x.Confirmed
+	}
+	return false
+}
+
+func (x *AccountSettings) GetConsent() *wrapperspb.BoolValue {
+	if x != nil {
+		return x.Consent
+	}
+	return nil
+}
+
+func (x *AccountSettings) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *AccountSettings) GetWeight() int32 {
+	if x != nil {
+		return x.Weight
+	}
+	return 0
+}
+
 // CreateAccountResponse is the created account.
 type CreateAccountResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1234,7 +1379,7 @@ type CreateAccountResponse struct {
 
 func (x *CreateAccountResponse) Reset() {
 	*x = CreateAccountResponse{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[7]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1246,7 +1391,7 @@ func (x *CreateAccountResponse) String() string {
 func (*CreateAccountResponse) ProtoMessage() {}
 
 func (x *CreateAccountResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[7]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1259,7 +1404,7 @@ func (x *CreateAccountResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAccountResponse.ProtoReflect.Descriptor instead.
 func (*CreateAccountResponse) Descriptor() ([]byte, []int) {
-	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{7}
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateAccountResponse) GetAccountId() string {
@@ -1289,7 +1434,7 @@ type GetTreeRequest struct {
 
 func (x *GetTreeRequest) Reset() {
 	*x = GetTreeRequest{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[8]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1301,7 +1446,7 @@ func (x *GetTreeRequest) String() string {
 func (*GetTreeRequest) ProtoMessage() {}
 
 func (x *GetTreeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[8]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1314,7 +1459,7 @@ func (x *GetTreeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTreeRequest.ProtoReflect.Descriptor instead.
 func (*GetTreeRequest) Descriptor() ([]byte, []int) {
-	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{8}
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetTreeRequest) GetName() string {
@@ -1342,7 +1487,7 @@ type GetTreeResponse struct {
 
 func (x *GetTreeResponse) Reset() {
 	*x = GetTreeResponse{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[9]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1354,7 +1499,7 @@ func (x *GetTreeResponse) String() string {
 func (*GetTreeResponse) ProtoMessage() {}
 
 func (x *GetTreeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[9]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1367,7 +1512,7 @@ func (x *GetTreeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTreeResponse.ProtoReflect.Descriptor instead.
 func (*GetTreeResponse) Descriptor() ([]byte, []int) {
-	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{9}
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetTreeResponse) GetRoot() *Node {
@@ -1388,7 +1533,7 @@ type WatchTreeRequest struct {
 
 func (x *WatchTreeRequest) Reset() {
 	*x = WatchTreeRequest{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[10]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +1545,7 @@ func (x *WatchTreeRequest) String() string {
 func (*WatchTreeRequest) ProtoMessage() {}
 
 func (x *WatchTreeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[10]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,7 +1558,7 @@ func (x *WatchTreeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchTreeRequest.ProtoReflect.Descriptor instead.
 func (*WatchTreeRequest) Descriptor() ([]byte, []int) {
-	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{10}
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WatchTreeRequest) GetName() string {
@@ -1441,7 +1586,7 @@ type WatchTreeResponse struct {
 
 func (x *WatchTreeResponse) Reset() {
 	*x = WatchTreeResponse{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[11]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1453,7 +1598,7 @@ func (x *WatchTreeResponse) String() string {
 func (*WatchTreeResponse) ProtoMessage() {}
 
 func (x *WatchTreeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[11]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1466,7 +1611,7 @@ func (x *WatchTreeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchTreeResponse.ProtoReflect.Descriptor instead.
 func (*WatchTreeResponse) Descriptor() ([]byte, []int) {
-	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{11}
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WatchTreeResponse) GetEvent() isWatchTreeResponse_Event {
@@ -1555,7 +1700,7 @@ type ConverseRequest struct {
 
 func (x *ConverseRequest) Reset() {
 	*x = ConverseRequest{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[12]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1567,7 +1712,7 @@ func (x *ConverseRequest) String() string {
 func (*ConverseRequest) ProtoMessage() {}
 
 func (x *ConverseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[12]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1580,7 +1725,7 @@ func (x *ConverseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConverseRequest.ProtoReflect.Descriptor instead.
 func (*ConverseRequest) Descriptor() ([]byte, []int) {
-	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{12}
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ConverseRequest) GetText() string {
@@ -1606,7 +1751,7 @@ type ConverseResponse struct {
 
 func (x *ConverseResponse) Reset() {
 	*x = ConverseResponse{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[13]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1618,7 +1763,7 @@ func (x *ConverseResponse) String() string {
 func (*ConverseResponse) ProtoMessage() {}
 
 func (x *ConverseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[13]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1631,7 +1776,7 @@ func (x *ConverseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConverseResponse.ProtoReflect.Descriptor instead.
 func (*ConverseResponse) Descriptor() ([]byte, []int) {
-	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{13}
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ConverseResponse) GetKind() isConverseResponse_Kind {
@@ -1688,7 +1833,7 @@ type UploadRequest struct {
 
 func (x *UploadRequest) Reset() {
 	*x = UploadRequest{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[14]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1845,7 @@ func (x *UploadRequest) String() string {
 func (*UploadRequest) ProtoMessage() {}
 
 func (x *UploadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[14]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1858,7 @@ func (x *UploadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadRequest.ProtoReflect.Descriptor instead.
 func (*UploadRequest) Descriptor() ([]byte, []int) {
-	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{14}
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UploadRequest) GetChunk() []byte {
@@ -1734,7 +1879,7 @@ type UploadResponse struct {
 
 func (x *UploadResponse) Reset() {
 	*x = UploadResponse{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[15]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1746,7 +1891,7 @@ func (x *UploadResponse) String() string {
 func (*UploadResponse) ProtoMessage() {}
 
 func (x *UploadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[15]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1759,7 +1904,7 @@ func (x *UploadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UploadResponse.ProtoReflect.Descriptor instead.
 func (*UploadResponse) Descriptor() ([]byte, []int) {
-	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{15}
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UploadResponse) GetSize() int64 {
@@ -1778,7 +1923,7 @@ type ResetRequest struct {
 
 func (x *ResetRequest) Reset() {
 	*x = ResetRequest{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[16]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1935,7 @@ func (x *ResetRequest) String() string {
 func (*ResetRequest) ProtoMessage() {}
 
 func (x *ResetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[16]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1948,7 @@ func (x *ResetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetRequest.ProtoReflect.Descriptor instead.
 func (*ResetRequest) Descriptor() ([]byte, []int) {
-	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{16}
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{17}
 }
 
 // ResetResponse is empty.
@@ -1815,7 +1960,7 @@ type ResetResponse struct {
 
 func (x *ResetResponse) Reset() {
 	*x = ResetResponse{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[17]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1827,7 +1972,7 @@ func (x *ResetResponse) String() string {
 func (*ResetResponse) ProtoMessage() {}
 
 func (x *ResetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[17]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1840,7 +1985,7 @@ func (x *ResetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetResponse.ProtoReflect.Descriptor instead.
 func (*ResetResponse) Descriptor() ([]byte, []int) {
-	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{17}
+	return file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP(), []int{18}
 }
 
 // Inner is declared inside AllKindsRequest.
@@ -1854,7 +1999,7 @@ type AllKindsRequest_Inner struct {
 
 func (x *AllKindsRequest_Inner) Reset() {
 	*x = AllKindsRequest_Inner{}
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[23]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1866,7 +2011,7 @@ func (x *AllKindsRequest_Inner) String() string {
 func (*AllKindsRequest_Inner) ProtoMessage() {}
 
 func (x *AllKindsRequest_Inner) ProtoReflect() protoreflect.Message {
-	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[23]
+	mi := &file_toolwire_catalogtest_v1_kinds_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2004,7 +2149,7 @@ const file_toolwire_catalogtest_v1_kinds_proto_rawDesc = "" +
 	"\x05placeB\v\n" +
 	"\t_nickname\"R\n" +
 	"\x10AllKindsResponse\x12>\n" +
-	"\x05kinds\x18\x01 \x01(\v2(.toolwire.catalogtest.v1.AllKindsRequestR\x05kinds\"\xaa\t\n" +
+	"\x05kinds\x18\x01 \x01(\v2(.toolwire.catalogtest.v1.AllKindsRequestR\x05kinds\"\xc5\f\n" +
 	"\x14CreateAccountRequest\x12;\n" +
 	"\busername\x18\x01 \x01(\tB\x1f\xbaH\x1c\xc8\x01\x01r\x17\x10\x03\x18 2\x11^[a-z][a-z0-9_]*$R\busername\x12\x1d\n" +
 	"\x05email\x18\x02 \x01(\tB\a\xbaH\x04r\x02`\x01R\x05email\x12'\n" +
@@ -2040,11 +2185,32 @@ const file_toolwire_catalogtest_v1_kinds_proto_rawDesc = "" +
 	"\x0epostal_address\x18\x15 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01H\x00R\rpostalAddress\x12\x1d\n" +
 	"\x05magic\x18\x16 \x01(\x12B\a\xbaH\x04B\x02\bSR\x05magic\x12#\n" +
 	"\x04port\x18\x17 \x01(\aB\x0f\xbaH\fJ\n" +
-	"\x1d\xff\xff\x00\x00-\x01\x00\x00\x00R\x04port\x1a9\n" +
+	"\x1d\xff\xff\x00\x00-\x01\x00\x00\x00R\x04port\x12\"\n" +
+	"\awebsite\x18\x18 \x01(\tB\b\xbaH\x05r\x03\x88\x01\x01R\awebsite\x12P\n" +
+	"\fdisplay_name\x18\x19 \x01(\v2\x1c.google.protobuf.StringValueB\x0f\xbaH\fr\n" +
+	"R\x03aceR\x03beeR\vdisplayName\x12C\n" +
+	"\tpage_size\x18\x1a \x01(\v2\x1b.google.protobuf.Int32ValueB\t\xbaH\x06\x1a\x04\x18d(\x01R\bpageSize\x12]\n" +
+	"\x06quotas\x18\x1b \x03(\v29.toolwire.catalogtest.v1.CreateAccountRequest.QuotasEntryB\n" +
+	"\xbaH\a\x9a\x01\x04\b\x01\x10\x03R\x06quotas\x12D\n" +
+	"\bsettings\x18\x1c \x01(\v2(.toolwire.catalogtest.v1.AccountSettingsR\bsettings\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x10\n" +
-	"\acontact\x12\x05\xbaH\x02\b\x01\"q\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
+	"\vQuotasEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01B\x10\n" +
+	"\acontact\x12\x05\xbaH\x02\b\x01\"\xb6\x03\n" +
+	"\x0fAccountSettings\x12'\n" +
+	"\x06notify\x18\x01 \x03(\tB\x0f\xbaH\f\xc8\x01\x01\x92\x01\x06\"\x04r\x02`\x01R\x06notify\x12?\n" +
+	"\x04tier\x18\x02 \x01(\x0e2\x1e.toolwire.catalogtest.v1.ColorB\v\xbaH\b\xc8\x01\x01\x82\x01\x02 \x03R\x04tier\x12$\n" +
+	"\tsignature\x18\x03 \x01(\fB\x06\xbaH\x03\xc8\x01\x01R\tsignature\x12$\n" +
+	"\tconfirmed\x18\x04 \x01(\bB\x06\xbaH\x03\xc8\x01\x01R\tconfirmed\x12<\n" +
+	"\aconsent\x18\x05 \x01(\v2\x1a.google.protobuf.BoolValueB\x06\xbaH\x03\xc8\x01\x01R\aconsent\x12T\n" +
+	"\x06labels\x18\x06 \x03(\v24.toolwire.catalogtest.v1.AccountSettings.LabelsEntryB\x06\xbaH\x03\xc8\x01\x01R\x06labels\x12\x1e\n" +
+	"\x06weight\x18\a \x01(\x05B\x06\xbaH\x03\xc8\x01\x01R\x06weight\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"q\n" +
 	"\x15CreateAccountResponse\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x129\n" +
@@ -2108,7 +2274,7 @@ func file_toolwire_catalogtest_v1_kinds_proto_rawDescGZIP() []byte {
 }
 
 var file_toolwire_catalogtest_v1_kinds_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_toolwire_catalogtest_v1_kinds_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_toolwire_catalogtest_v1_kinds_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_toolwire_catalogtest_v1_kinds_proto_goTypes = []any{
 	(Color)(0),                     // 0: toolwire.catalogtest.v1.Color
 	(*Point)(nil),                  // 1: toolwire.catalogtest.v1.Point
@@ -2118,44 +2284,47 @@ var file_toolwire_catalogtest_v1_kinds_proto_goTypes = []any{
 	(*AllKindsRequest)(nil),        // 5: toolwire.catalogtest.v1.AllKindsRequest
 	(*AllKindsResponse)(nil),       // 6: toolwire.catalogtest.v1.AllKindsResponse
 	(*CreateAccountRequest)(nil),   // 7: toolwire.catalogtest.v1.CreateAccountRequest
-	(*CreateAccountResponse)(nil),  // 8: toolwire.catalogtest.v1.CreateAccountResponse
-	(*GetTreeRequest)(nil),         // 9: toolwire.catalogtest.v1.GetTreeRequest
-	(*GetTreeResponse)(nil),        // 10: toolwire.catalogtest.v1.GetTreeResponse
-	(*WatchTreeRequest)(nil),       // 11: toolwire.catalogtest.v1.WatchTreeRequest
-	(*WatchTreeResponse)(nil),      // 12: toolwire.catalogtest.v1.WatchTreeResponse
-	(*ConverseRequest)(nil),        // 13: toolwire.catalogtest.v1.ConverseRequest
-	(*ConverseResponse)(nil),       // 14: toolwire.catalogtest.v1.ConverseResponse
-	(*UploadRequest)(nil),          // 15: toolwire.catalogtest.v1.UploadRequest
-	(*UploadResponse)(nil),         // 16: toolwire.catalogtest.v1.UploadResponse
-	(*ResetRequest)(nil),           // 17: toolwire.catalogtest.v1.ResetRequest
-	(*ResetResponse)(nil),          // 18: toolwire.catalogtest.v1.ResetResponse
-	nil,                            // 19: toolwire.catalogtest.v1.AllKindsRequest.CountsEntry
-	nil,                            // 20: toolwire.catalogtest.v1.AllKindsRequest.PointsByIdEntry
-	nil,                            // 21: toolwire.catalogtest.v1.AllKindsRequest.ColorsByIdEntry
-	nil,                            // 22: toolwire.catalogtest.v1.AllKindsRequest.FlagsEntry
-	nil,                            // 23: toolwire.catalogtest.v1.AllKindsRequest.ValuesEntry
-	(*AllKindsRequest_Inner)(nil),  // 24: toolwire.catalogtest.v1.AllKindsRequest.Inner
-	nil,                            // 25: toolwire.catalogtest.v1.CreateAccountRequest.LabelsEntry
-	(*timestamppb.Timestamp)(nil),  // 26: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 27: google.protobuf.Duration
-	(*structpb.Struct)(nil),        // 28: google.protobuf.Struct
-	(*structpb.Value)(nil),         // 29: google.protobuf.Value
-	(*structpb.ListValue)(nil),     // 30: google.protobuf.ListValue
-	(structpb.NullValue)(0),        // 31: google.protobuf.NullValue
-	(*fieldmaskpb.FieldMask)(nil),  // 32: google.protobuf.FieldMask
-	(*emptypb.Empty)(nil),          // 33: google.protobuf.Empty
-	(*anypb.Any)(nil),              // 34: google.protobuf.Any
-	(*wrapperspb.DoubleValue)(nil), // 35: google.protobuf.DoubleValue
-	(*wrapperspb.FloatValue)(nil),  // 36: google.protobuf.FloatValue
-	(*wrapperspb.Int64Value)(nil),  // 37: google.protobuf.Int64Value
-	(*wrapperspb.UInt64Value)(nil), // 38: google.protobuf.UInt64Value
-	(*wrapperspb.Int32Value)(nil),  // 39: google.protobuf.Int32Value
-	(*wrapperspb.UInt32Value)(nil), // 40: google.protobuf.UInt32Value
-	(*wrapperspb.BoolValue)(nil),   // 41: google.protobuf.BoolValue
-	(*wrapperspb.StringValue)(nil), // 42: google.protobuf.StringValue
-	(*wrapperspb.BytesValue)(nil),  // 43: google.protobuf.BytesValue
-	(*v1.Progress)(nil),            // 44: toolwire.mcp.v1.Progress
-	(*v1.Log)(nil),                 // 45: toolwire.mcp.v1.Log
+	(*AccountSettings)(nil),        // 8: toolwire.catalogtest.v1.AccountSettings
+	(*CreateAccountResponse)(nil),  // 9: toolwire.catalogtest.v1.CreateAccountResponse
+	(*GetTreeRequest)(nil),         // 10: toolwire.catalogtest.v1.GetTreeRequest
+	(*GetTreeResponse)(nil),        // 11: toolwire.catalogtest.v1.GetTreeResponse
+	(*WatchTreeRequest)(nil),       // 12: toolwire.catalogtest.v1.WatchTreeRequest
+	(*WatchTreeResponse)(nil),      // 13: toolwire.catalogtest.v1.WatchTreeResponse
+	(*ConverseRequest)(nil),        // 14: toolwire.catalogtest.v1.ConverseRequest
+	(*ConverseResponse)(nil),       // 15: toolwire.catalogtest.v1.ConverseResponse
+	(*UploadRequest)(nil),          // 16: toolwire.catalogtest.v1.UploadRequest
+	(*UploadResponse)(nil),         // 17: toolwire.catalogtest.v1.UploadResponse
+	(*ResetRequest)(nil),           // 18: toolwire.catalogtest.v1.ResetRequest
+	(*ResetResponse)(nil),          // 19: toolwire.catalogtest.v1.ResetResponse
+	nil,                            // 20: toolwire.catalogtest.v1.AllKindsRequest.CountsEntry
+	nil,                            // 21: toolwire.catalogtest.v1.AllKindsRequest.PointsByIdEntry
+	nil,                            // 22: toolwire.catalogtest.v1.AllKindsRequest.ColorsByIdEntry
+	nil,                            // 23: toolwire.catalogtest.v1.AllKindsRequest.FlagsEntry
+	nil,                            // 24: toolwire.catalogtest.v1.AllKindsRequest.ValuesEntry
+	(*AllKindsRequest_Inner)(nil),  // 25: toolwire.catalogtest.v1.AllKindsRequest.Inner
+	nil,                            // 26: toolwire.catalogtest.v1.CreateAccountRequest.LabelsEntry
+	nil,                            // 27: toolwire.catalogtest.v1.CreateAccountRequest.QuotasEntry
+	nil,                            // 28: toolwire.catalogtest.v1.AccountSettings.LabelsEntry
+	(*timestamppb.Timestamp)(nil),  // 29: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 30: google.protobuf.Duration
+	(*structpb.Struct)(nil),        // 31: google.protobuf.Struct
+	(*structpb.Value)(nil),         // 32: google.protobuf.Value
+	(*structpb.ListValue)(nil),     // 33: google.protobuf.ListValue
+	(structpb.NullValue)(0),        // 34: google.protobuf.NullValue
+	(*fieldmaskpb.FieldMask)(nil),  // 35: google.protobuf.FieldMask
+	(*emptypb.Empty)(nil),          // 36: google.protobuf.Empty
+	(*anypb.Any)(nil),              // 37: google.protobuf.Any
+	(*wrapperspb.DoubleValue)(nil), // 38: google.protobuf.DoubleValue
+	(*wrapperspb.FloatValue)(nil),  // 39: google.protobuf.FloatValue
+	(*wrapperspb.Int64Value)(nil),  // 40: google.protobuf.Int64Value
+	(*wrapperspb.UInt64Value)(nil), // 41: google.protobuf.UInt64Value
+	(*wrapperspb.Int32Value)(nil),  // 42: google.protobuf.Int32Value
+	(*wrapperspb.UInt32Value)(nil), // 43: google.protobuf.UInt32Value
+	(*wrapperspb.BoolValue)(nil),   // 44: google.protobuf.BoolValue
+	(*wrapperspb.StringValue)(nil), // 45: google.protobuf.StringValue
+	(*wrapperspb.BytesValue)(nil),  // 46: google.protobuf.BytesValue
+	(*v1.Progress)(nil),            // 47: toolwire.mcp.v1.Progress
+	(*v1.Log)(nil),                 // 48: toolwire.mcp.v1.Log
 }
 var file_toolwire_catalogtest_v1_kinds_proto_depIdxs = []int32{
 	2,  // 0: toolwire.catalogtest.v1.Node.children:type_name -> toolwire.catalogtest.v1.Node
@@ -2167,67 +2336,74 @@ var file_toolwire_catalogtest_v1_kinds_proto_depIdxs = []int32{
 	1,  // 6: toolwire.catalogtest.v1.AllKindsRequest.point:type_name -> toolwire.catalogtest.v1.Point
 	1,  // 7: toolwire.catalogtest.v1.AllKindsRequest.points:type_name -> toolwire.catalogtest.v1.Point
 	0,  // 8: toolwire.catalogtest.v1.AllKindsRequest.colors:type_name -> toolwire.catalogtest.v1.Color
-	19, // 9: toolwire.catalogtest.v1.AllKindsRequest.counts:type_name -> toolwire.catalogtest.v1.AllKindsRequest.CountsEntry
-	20, // 10: toolwire.catalogtest.v1.AllKindsRequest.points_by_id:type_name -> toolwire.catalogtest.v1.AllKindsRequest.PointsByIdEntry
-	21, // 11: toolwire.catalogtest.v1.AllKindsRequest.colors_by_id:type_name -> toolwire.catalogtest.v1.AllKindsRequest.ColorsByIdEntry
-	22, // 12: toolwire.catalogtest.v1.AllKindsRequest.flags:type_name -> toolwire.catalogtest.v1.AllKindsRequest.FlagsEntry
+	20, // 9: toolwire.catalogtest.v1.AllKindsRequest.counts:type_name -> toolwire.catalogtest.v1.AllKindsRequest.CountsEntry
+	21, // 10: toolwire.catalogtest.v1.AllKindsRequest.points_by_id:type_name -> toolwire.catalogtest.v1.AllKindsRequest.PointsByIdEntry
+	22, // 11: toolwire.catalogtest.v1.AllKindsRequest.colors_by_id:type_name -> toolwire.catalogtest.v1.AllKindsRequest.ColorsByIdEntry
+	23, // 12: toolwire.catalogtest.v1.AllKindsRequest.flags:type_name -> toolwire.catalogtest.v1.AllKindsRequest.FlagsEntry
 	1,  // 13: toolwire.catalogtest.v1.AllKindsRequest.place_point:type_name -> toolwire.catalogtest.v1.Point
 	2,  // 14: toolwire.catalogtest.v1.AllKindsRequest.tree:type_name -> toolwire.catalogtest.v1.Node
 	3,  // 15: toolwire.catalogtest.v1.AllKindsRequest.expr:type_name -> toolwire.catalogtest.v1.Expr
-	24, // 16: toolwire.catalogtest.v1.AllKindsRequest.inner:type_name -> toolwire.catalogtest.v1.AllKindsRequest.Inner
-	26, // 17: toolwire.catalogtest.v1.AllKindsRequest.created_at:type_name -> google.protobuf.Timestamp
-	27, // 18: toolwire.catalogtest.v1.AllKindsRequest.timeout:type_name -> google.protobuf.Duration
-	28, // 19: toolwire.catalogtest.v1.AllKindsRequest.attributes:type_name -> google.protobuf.Struct
-	29, // 20: toolwire.catalogtest.v1.AllKindsRequest.any_value:type_name -> google.protobuf.Value
-	30, // 21: toolwire.catalogtest.v1.AllKindsRequest.list_value:type_name -> google.protobuf.ListValue
-	31, // 22: toolwire.catalogtest.v1.AllKindsRequest.null_value:type_name -> google.protobuf.NullValue
-	32, // 23: toolwire.catalogtest.v1.AllKindsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	33, // 24: toolwire.catalogtest.v1.AllKindsRequest.nothing:type_name -> google.protobuf.Empty
-	34, // 25: toolwire.catalogtest.v1.AllKindsRequest.detail:type_name -> google.protobuf.Any
-	35, // 26: toolwire.catalogtest.v1.AllKindsRequest.double_value:type_name -> google.protobuf.DoubleValue
-	36, // 27: toolwire.catalogtest.v1.AllKindsRequest.float_value:type_name -> google.protobuf.FloatValue
-	37, // 28: toolwire.catalogtest.v1.AllKindsRequest.int64_value:type_name -> google.protobuf.Int64Value
-	38, // 29: toolwire.catalogtest.v1.AllKindsRequest.uint64_value:type_name -> google.protobuf.UInt64Value
-	39, // 30: toolwire.catalogtest.v1.AllKindsRequest.int32_value:type_name -> google.protobuf.Int32Value
-	40, // 31: toolwire.catalogtest.v1.AllKindsRequest.uint32_value:type_name -> google.protobuf.UInt32Value
-	41, // 32: toolwire.catalogtest.v1.AllKindsRequest.bool_value:type_name -> google.protobuf.BoolValue
-	42, // 33: toolwire.catalogtest.v1.AllKindsRequest.string_value:type_name -> google.protobuf.StringValue
-	43, // 34: toolwire.catalogtest.v1.AllKindsRequest.bytes_value:type_name -> google.protobuf.BytesValue
-	26, // 35: toolwire.catalogtest.v1.AllKindsRequest.times:type_name -> google.protobuf.Timestamp
-	23, // 36: toolwire.catalogtest.v1.AllKindsRequest.values:type_name -> toolwire.catalogtest.v1.AllKindsRequest.ValuesEntry
+	25, // 16: toolwire.catalogtest.v1.AllKindsRequest.inner:type_name -> toolwire.catalogtest.v1.AllKindsRequest.Inner
+	29, // 17: toolwire.catalogtest.v1.AllKindsRequest.created_at:type_name -> google.protobuf.Timestamp
+	30, // 18: toolwire.catalogtest.v1.AllKindsRequest.timeout:type_name -> google.protobuf.Duration
+	31, // 19: toolwire.catalogtest.v1.AllKindsRequest.attributes:type_name -> google.protobuf.Struct
+	32, // 20: toolwire.catalogtest.v1.AllKindsRequest.any_value:type_name -> google.protobuf.Value
+	33, // 21: toolwire.catalogtest.v1.AllKindsRequest.list_value:type_name -> google.protobuf.ListValue
+	34, // 22: toolwire.catalogtest.v1.AllKindsRequest.null_value:type_name -> google.protobuf.NullValue
+	35, // 23: toolwire.catalogtest.v1.AllKindsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	36, // 24: toolwire.catalogtest.v1.AllKindsRequest.nothing:type_name -> google.protobuf.Empty
+	37, // 25: toolwire.catalogtest.v1.AllKindsRequest.detail:type_name -> google.protobuf.Any
+	38, // 26: toolwire.catalogtest.v1.AllKindsRequest.double_value:type_name -> google.protobuf.DoubleValue
+	39, // 27: toolwire.catalogtest.v1.AllKindsRequest.float_value:type_name -> google.protobuf.FloatValue
+	40, // 28: toolwire.catalogtest.v1.AllKindsRequest.int64_value:type_name -> google.protobuf.Int64Value
+	41, // 29: toolwire.catalogtest.v1.AllKindsRequest.uint64_value:type_name -> google.protobuf.UInt64Value
+	42, // 30: toolwire.catalogtest.v1.AllKindsRequest.int32_value:type_name -> google.protobuf.Int32Value
+	43, // 31: toolwire.catalogtest.v1.AllKindsRequest.uint32_value:type_name -> google.protobuf.UInt32Value
+	44, // 32: toolwire.catalogtest.v1.AllKindsRequest.bool_value:type_name -> google.protobuf.BoolValue
+	45, // 33: toolwire.catalogtest.v1.AllKindsRequest.string_value:type_name -> google.protobuf.StringValue
+	46, // 34: toolwire.catalogtest.v1.AllKindsRequest.bytes_value:type_name -> google.protobuf.BytesValue
+	29, // 35: toolwire.catalogtest.v1.AllKindsRequest.times:type_name -> google.protobuf.Timestamp
+	24, // 36: toolwire.catalogtest.v1.AllKindsRequest.values:type_name -> toolwire.catalogtest.v1.AllKindsRequest.ValuesEntry
 	5,  // 37: toolwire.catalogtest.v1.AllKindsResponse.kinds:type_name -> toolwire.catalogtest.v1.AllKindsRequest
 	0,  // 38: toolwire.catalogtest.v1.CreateAccountRequest.color:type_name -> toolwire.catalogtest.v1.Color
 	0,  // 39: toolwire.catalogtest.v1.CreateAccountRequest.only_color:type_name -> toolwire.catalogtest.v1.Color
-	25, // 40: toolwire.catalogtest.v1.CreateAccountRequest.labels:type_name -> toolwire.catalogtest.v1.CreateAccountRequest.LabelsEntry
+	26, // 40: toolwire.catalogtest.v1.CreateAccountRequest.labels:type_name -> toolwire.catalogtest.v1.CreateAccountRequest.LabelsEntry
 	1,  // 41: toolwire.catalogtest.v1.CreateAccountRequest.home:type_name -> toolwire.catalogtest.v1.Point
-	26, // 42: toolwire.catalogtest.v1.CreateAccountResponse.created_at:type_name -> google.protobuf.Timestamp
-	2,  // 43: toolwire.catalogtest.v1.GetTreeResponse.root:type_name -> toolwire.catalogtest.v1.Node
-	44, // 44: toolwire.catalogtest.v1.WatchTreeResponse.progress:type_name -> toolwire.mcp.v1.Progress
-	45, // 45: toolwire.catalogtest.v1.WatchTreeResponse.log:type_name -> toolwire.mcp.v1.Log
-	2,  // 46: toolwire.catalogtest.v1.WatchTreeResponse.node:type_name -> toolwire.catalogtest.v1.Node
-	44, // 47: toolwire.catalogtest.v1.ConverseResponse.progress:type_name -> toolwire.mcp.v1.Progress
-	1,  // 48: toolwire.catalogtest.v1.AllKindsRequest.PointsByIdEntry.value:type_name -> toolwire.catalogtest.v1.Point
-	0,  // 49: toolwire.catalogtest.v1.AllKindsRequest.ColorsByIdEntry.value:type_name -> toolwire.catalogtest.v1.Color
-	29, // 50: toolwire.catalogtest.v1.AllKindsRequest.ValuesEntry.value:type_name -> google.protobuf.Value
-	5,  // 51: toolwire.catalogtest.v1.KindsService.AllKinds:input_type -> toolwire.catalogtest.v1.AllKindsRequest
-	7,  // 52: toolwire.catalogtest.v1.KindsService.CreateAccount:input_type -> toolwire.catalogtest.v1.CreateAccountRequest
-	9,  // 53: toolwire.catalogtest.v1.KindsService.GetTree:input_type -> toolwire.catalogtest.v1.GetTreeRequest
-	11, // 54: toolwire.catalogtest.v1.KindsService.WatchTree:input_type -> toolwire.catalogtest.v1.WatchTreeRequest
-	13, // 55: toolwire.catalogtest.v1.KindsService.Converse:input_type -> toolwire.catalogtest.v1.ConverseRequest
-	15, // 56: toolwire.catalogtest.v1.KindsService.Upload:input_type -> toolwire.catalogtest.v1.UploadRequest
-	17, // 57: toolwire.catalogtest.v1.KindsService.Reset:input_type -> toolwire.catalogtest.v1.ResetRequest
-	6,  // 58: toolwire.catalogtest.v1.KindsService.AllKinds:output_type -> toolwire.catalogtest.v1.AllKindsResponse
-	8,  // 59: toolwire.catalogtest.v1.KindsService.CreateAccount:output_type -> toolwire.catalogtest.v1.CreateAccountResponse
-	10, // 60: toolwire.catalogtest.v1.KindsService.GetTree:output_type -> toolwire.catalogtest.v1.GetTreeResponse
-	12, // 61: toolwire.catalogtest.v1.KindsService.WatchTree:output_type -> toolwire.catalogtest.v1.WatchTreeResponse
-	14, // 62: toolwire.catalogtest.v1.KindsService.Converse:output_type -> toolwire.catalogtest.v1.ConverseResponse
-	16, // 63: toolwire.catalogtest.v1.KindsService.Upload:output_type -> toolwire.catalogtest.v1.UploadResponse
-	18, // 64: toolwire.catalogtest.v1.KindsService.Reset:output_type -> toolwire.catalogtest.v1.ResetResponse
-	58, // [58:65] is the sub-list for method output_type
-	51, // [51:58] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	45, // 42: toolwire.catalogtest.v1.CreateAccountRequest.display_name:type_name -> google.protobuf.StringValue
+	42, // 43: toolwire.catalogtest.v1.CreateAccountRequest.page_size:type_name -> google.protobuf.Int32Value
+	27, // 44: toolwire.catalogtest.v1.CreateAccountRequest.quotas:type_name -> toolwire.catalogtest.v1.CreateAccountRequest.QuotasEntry
+	8,  // 45: toolwire.catalogtest.v1.CreateAccountRequest.settings:type_name -> toolwire.catalogtest.v1.AccountSettings
+	0,  // 46: toolwire.catalogtest.v1.AccountSettings.tier:type_name -> toolwire.catalogtest.v1.Color
+	44, // 47: toolwire.catalogtest.v1.AccountSettings.consent:type_name -> google.protobuf.BoolValue
+	28, // 48: toolwire.catalogtest.v1.AccountSettings.labels:type_name -> toolwire.catalogtest.v1.AccountSettings.LabelsEntry
+	29, // 49: toolwire.catalogtest.v1.CreateAccountResponse.created_at:type_name -> google.protobuf.Timestamp
+	2,  // 50: toolwire.catalogtest.v1.GetTreeResponse.root:type_name -> toolwire.catalogtest.v1.Node
+	47, // 51: toolwire.catalogtest.v1.WatchTreeResponse.progress:type_name -> toolwire.mcp.v1.Progress
+	48, // 52: toolwire.catalogtest.v1.WatchTreeResponse.log:type_name -> toolwire.mcp.v1.Log
+	2,  // 53: toolwire.catalogtest.v1.WatchTreeResponse.node:type_name -> toolwire.catalogtest.v1.Node
+	47, // 54: toolwire.catalogtest.v1.ConverseResponse.progress:type_name -> toolwire.mcp.v1.Progress
+	1,  // 55: toolwire.catalogtest.v1.AllKindsRequest.PointsByIdEntry.value:type_name -> toolwire.catalogtest.v1.Point
+	0,  // 56: toolwire.catalogtest.v1.AllKindsRequest.ColorsByIdEntry.value:type_name -> toolwire.catalogtest.v1.Color
+	32, // 57: toolwire.catalogtest.v1.AllKindsRequest.ValuesEntry.value:type_name -> google.protobuf.Value
+	5,  // 58: toolwire.catalogtest.v1.KindsService.AllKinds:input_type -> toolwire.catalogtest.v1.AllKindsRequest
+	7,  // 59: toolwire.catalogtest.v1.KindsService.CreateAccount:input_type -> toolwire.catalogtest.v1.CreateAccountRequest
+	10, // 60: toolwire.catalogtest.v1.KindsService.GetTree:input_type -> toolwire.catalogtest.v1.GetTreeRequest
+	12, // 61: toolwire.catalogtest.v1.KindsService.WatchTree:input_type -> toolwire.catalogtest.v1.WatchTreeRequest
+	14, // 62: toolwire.catalogtest.v1.KindsService.Converse:input_type -> toolwire.catalogtest.v1.ConverseRequest
+	16, // 63: toolwire.catalogtest.v1.KindsService.Upload:input_type -> toolwire.catalogtest.v1.UploadRequest
+	18, // 64: toolwire.catalogtest.v1.KindsService.Reset:input_type -> toolwire.catalogtest.v1.ResetRequest
+	6,  // 65: toolwire.catalogtest.v1.KindsService.AllKinds:output_type -> toolwire.catalogtest.v1.AllKindsResponse
+	9,  // 66: toolwire.catalogtest.v1.KindsService.CreateAccount:output_type -> toolwire.catalogtest.v1.CreateAccountResponse
+	11, // 67: toolwire.catalogtest.v1.KindsService.GetTree:output_type -> toolwire.catalogtest.v1.GetTreeResponse
+	13, // 68: toolwire.catalogtest.v1.KindsService.WatchTree:output_type -> toolwire.catalogtest.v1.WatchTreeResponse
+	15, // 69: toolwire.catalogtest.v1.KindsService.Converse:output_type -> toolwire.catalogtest.v1.ConverseResponse
+	17, // 70: toolwire.catalogtest.v1.KindsService.Upload:output_type -> toolwire.catalogtest.v1.UploadResponse
+	19, // 71: toolwire.catalogtest.v1.KindsService.Reset:output_type -> toolwire.catalogtest.v1.ResetResponse
+	65, // [65:72] is the sub-list for method output_type
+	58, // [58:65] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_toolwire_catalogtest_v1_kinds_proto_init() }
@@ -2248,13 +2424,13 @@ func file_toolwire_catalogtest_v1_kinds_proto_init() {
 		(*CreateAccountRequest_Phone)(nil),
 		(*CreateAccountRequest_PostalAddress)(nil),
 	}
-	file_toolwire_catalogtest_v1_kinds_proto_msgTypes[11].OneofWrappers = []any{
+	file_toolwire_catalogtest_v1_kinds_proto_msgTypes[12].OneofWrappers = []any{
 		(*WatchTreeResponse_Progress)(nil),
 		(*WatchTreeResponse_Log)(nil),
 		(*WatchTreeResponse_Node)(nil),
 		(*WatchTreeResponse_Removed)(nil),
 	}
-	file_toolwire_catalogtest_v1_kinds_proto_msgTypes[13].OneofWrappers = []any{
+	file_toolwire_catalogtest_v1_kinds_proto_msgTypes[14].OneofWrappers = []any{
 		(*ConverseResponse_Progress)(nil),
 		(*ConverseResponse_Reply)(nil),
 	}
@@ -2264,7 +2440,7 @@ func file_toolwire_catalogtest_v1_kinds_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_toolwire_catalogtest_v1_kinds_proto_rawDesc), len(file_toolwire_catalogtest_v1_kinds_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   25,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
