@@ -230,7 +230,7 @@ func (f *fastPath) serveSession(w http.ResponseWriter, r *http.Request, s *liveS
 			putFastBuf(b)
 			return true
 		}
-		f.run(ctx, w, r, b, t, int(s.logLevel.Load()), bridge.ResultExtras{})
+		f.run(ctx, w, r, b, t, int(s.logLevel.Load()), s.clientCaps(), bridge.ResultExtras{})
 		s.endCall(id)
 		cancel()
 		putFastBuf(b)
@@ -278,22 +278,27 @@ func (f *fastPath) serveSessionless(w http.ResponseWriter, r *http.Request) bool
 		putFastBuf(b)
 		return false
 	}
-	f.run(r.Context(), w, r, b, t, level, bridge.ResultExtras{MetaKey: metaServerInfo, MetaValue: f.serverInfo, Complete: true})
+	f.run(r.Context(), w, r, b, t, level, requestCaps(b.body), bridge.ResultExtras{MetaKey: metaServerInfo, MetaValue: f.serverInfo, Complete: true})
 	putFastBuf(b)
 	return true
 }
 
-// run calls t for the tools/call in b and writes its answer.
-func (f *fastPath) run(ctx context.Context, w http.ResponseWriter, r *http.Request, b *fastBuf, t bridge.Tool, level int, x bridge.ResultExtras) {
+// run calls t for the tools/call in b, from a client with caps, and writes
+// its answer.
+func (f *fastPath) run(ctx context.Context, w http.ResponseWriter, r *http.Request, b *fastBuf, t bridge.Tool, level int, caps bridge.Capabilities, x bridge.ResultExtras) {
 	f.served.Add(1)
 	m := &b.msg
+	// The call lives on the stack: the bridge keeps no pointer to it.
+	var c bridge.Call
+	f.call(&c, r, m)
+	c.Caps = caps
 	if !t.Streams() {
-		a := t.Call(ctx, f.call(r, m), nil)
+		a := t.Call(ctx, &c, nil)
 		f.answer(w, b, m.ID, &a, x, ctx)
 		return
 	}
 	sink := newStreamSink(w, m.Meta.ProgressToken, level)
-	a := t.Call(ctx, f.call(r, m), sink)
+	a := t.Call(ctx, &c, sink)
 	if !sink.started() {
 		f.answer(w, b, m.ID, &a, x, ctx)
 		return
@@ -312,9 +317,9 @@ func (f *fastPath) run(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	sink.finish(out)
 }
 
-// call is the bridge's view of the tools/call in m.
-func (f *fastPath) call(r *http.Request, m *rpcscan.Message) *bridge.Call {
-	c := &bridge.Call{
+// call fills c, the bridge's view of the tools/call in m.
+func (f *fastPath) call(c *bridge.Call, r *http.Request, m *rpcscan.Message) {
+	*c = bridge.Call{
 		Args:              unsafeBytes(m.Args),
 		HeaderRequestID:   r.Header.Get("X-Request-Id"),
 		HeaderTraceparent: r.Header.Get("Traceparent"),
@@ -329,7 +334,6 @@ func (f *fastPath) call(r *http.Request, m *rpcscan.Message) *bridge.Call {
 	case m.Meta.TimeoutStr != "":
 		c.Timeout, _ = bridge.TimeoutHintString(m.Meta.TimeoutStr)
 	}
-	return c
 }
 
 // answer writes a's response, or, when the call was cancelled, an event

@@ -60,7 +60,11 @@ func (a *Answer) AppendJSONRPC(dst []byte, id []byte, x ResultExtras) ([]byte, e
 		}
 		if x.Complete {
 			// body is an object with at least "content": splice the member in.
-			dst = append(dst, `{"resultType":"complete",`...)
+			if r.InputRequests != nil || r.RequestState != "" {
+				dst = append(dst, `{"resultType":"input_required",`...)
+			} else {
+				dst = append(dst, `{"resultType":"complete",`...)
+			}
 			dst = append(dst, body[1:]...)
 		} else {
 			dst = append(dst, body...)

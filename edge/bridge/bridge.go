@@ -70,12 +70,21 @@ type Options struct {
 	// own), unless ctx has ended, when the call is dropped. A non-nil release
 	// runs when the call ends.
 	Admit func(ctx context.Context, tool *catalog.Tool) (release func(), err error)
+	// StateKey is the HMAC-SHA256 key that seals the requestState of
+	// 2026-07-28 calls that need input (see mrtr.go). Every replica a
+	// client's retry may reach must share it; nil means a random key for
+	// this process, which suits one replica.
+	StateKey []byte
+	// StateTTL is how long a requestState stays valid; zero means
+	// [DefaultStateTTL].
+	StateTTL time.Duration
 }
 
 // Bridge serves a catalog's tools by calling their backends.
 type Bridge struct {
 	tools  []*boundTool
 	logger *slog.Logger
+	sealer *Sealer
 }
 
 // boundTool is a tool with everything its calls need resolved up front.
@@ -99,6 +108,8 @@ type boundTool struct {
 	in, out *flatCodec
 	// requests and responses hold empty messages for reuse (see recycle).
 	requests, responses sync.Pool
+	// sealer seals the requestState of 2026-07-28 calls of bidi tools.
+	sealer *Sealer
 }
 
 type eventField struct {
@@ -125,15 +136,12 @@ func New(cat *catalog.Catalog, resolve Resolver, opts *Options) (*Bridge, error)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	b := &Bridge{logger: o.Logger}
+	b := &Bridge{logger: o.Logger, sealer: NewSealer(o.StateKey, o.StateTTL)}
 	for _, t := range cat.Tools() {
 		svc := t.Method.Parent().FullName()
 		conn, ok := resolve(svc)
 		if !ok {
 			return nil, fmt.Errorf("tool %s: no backend serves %s", t.Name, svc)
-		}
-		if t.Kind == catalog.BidiStream {
-			return nil, fmt.Errorf("tool %s: bidi-streaming tools are not supported yet", t.Name)
 		}
 		d := o.DefaultTimeout
 		if t.DefaultTimeout > 0 {
@@ -156,6 +164,7 @@ func New(cat *catalog.Catalog, resolve Resolver, opts *Options) (*Bridge, error)
 			admit:            o.Admit,
 			in:               newFlatCodec(t.Method.Input()),
 			out:              newFlatCodec(t.Method.Output()),
+			sealer:           b.sealer,
 		}
 		bt.requests.New = func() any { return t.NewRequest() }
 		bt.responses.New = func() any { return t.NewResponse() }
@@ -174,6 +183,11 @@ func (b *Bridge) Add(s *mcp.Server) {
 		s.AddTool(bt.mcpTool(), bt.handle)
 	}
 }
+
+// Sealer returns the sealer of the bridge's requestState, for other
+// requests that may need input on 2026-07-28 (prompts, resources): their
+// states are sealed under the same key.
+func (b *Bridge) Sealer() *Sealer { return b.sealer }
 
 // ToolHandler returns the handler of the tool called name, the one Add
 // registers, for callers that dispatch calls themselves, such as benchmarks.
@@ -209,14 +223,19 @@ func (bt *boundTool) mcpTool() *mcp.Tool {
 	if t.Annotations.Idempotent != nil {
 		a.IdempotentHint = *t.Annotations.Idempotent
 	}
-	return &mcp.Tool{
-		Name:         t.Name,
-		Title:        t.Title,
-		Description:  t.Description,
-		Annotations:  a,
-		InputSchema:  t.InputSchema,
-		OutputSchema: t.OutputSchema,
+	mt := &mcp.Tool{
+		Name:        t.Name,
+		Title:       t.Title,
+		Description: t.Description,
+		Annotations: a,
+		InputSchema: t.InputSchema,
 	}
+	// A tool whose result is only content blocks has no output schema; a
+	// nil json.RawMessage in the interface would be "outputSchema": null.
+	if len(t.OutputSchema) > 0 {
+		mt.OutputSchema = t.OutputSchema
+	}
+	return mt
 }
 
 var (
@@ -239,12 +258,36 @@ type Call struct {
 	MetaTraceparent, MetaTracestate    string
 	HeaderRequestID, HeaderTraceparent string
 	HeaderTracestate                   string
+	// Caps are the client's capabilities ([CapabilitiesOf]): they go to the
+	// backend in metadata, and a tool's required_client_capabilities are
+	// checked against them. Without [CapsKnown] the call comes from no MCP
+	// client, declares nothing, and the backend learns nothing.
+	Caps Capabilities
+	// Asker answers the input rounds of a bidi-streaming tool (a session's,
+	// see [SessionAsker]); nil, when RoundTrip is nil too, answers every
+	// request with an InputError.
+	Asker Asker
+	// RoundTrip, when set, makes the call a 2026-07-28 request whose input
+	// rounds are answered by the multi-round-trip protocol (mrtr.go): the
+	// bridge builds its asker itself, once the arguments are decoded, and
+	// ignores Asker.
+	RoundTrip *RoundTrip
+}
+
+// RoundTrip is what a 2026-07-28 tools/call carries for the
+// multi-round-trip protocol.
+type RoundTrip struct {
+	// State is the requestState the client echoed; empty on a first call.
+	State string
+	// Responses are the client's inputResponses.
+	Responses mcp.InputResponseMap
 }
 
 // Answer is how a call ended. Exactly one of these holds: Payload is set
-// (success), Result is set (a tool failure, an isError result), Err is set
-// (a JSON-RPC error), or Dropped (the client cancelled or went away: nothing
-// may be sent).
+// (success, on the JSON path), Result is set (a result built in full: a
+// tool failure, an isError result; the result of a tool with content
+// blocks; an input_required result), Err is set (a JSON-RPC error), or
+// Dropped (the client cancelled or went away: nothing may be sent).
 type Answer struct {
 	// Payload is the structured result of a successful call, as JSON.
 	Payload json.RawMessage
@@ -253,6 +296,10 @@ type Answer struct {
 	Result    *mcp.CallToolResult
 	Err       error
 	Dropped   bool
+	// Code is the backend's gRPC status code when the call failed with
+	// one (Result or Err says how), OK otherwise: the edge's tasks report
+	// a failure of the backend itself (INTERNAL) as a failed task.
+	Code codes.Code
 }
 
 // Tool is a tool callable without the SDK: the edge's fast path answers
@@ -260,10 +307,12 @@ type Answer struct {
 type Tool struct{ bt *boundTool }
 
 // Tool returns the tool called name, if there is one the fast path can
-// serve (unary and server-streaming tools).
+// serve: unary and server-streaming tools that need no client
+// capabilities (whose refusal the SDK answers with its HTTP status).
 func (b *Bridge) Tool(name string) (Tool, bool) {
 	for _, bt := range b.tools {
-		if bt.tool.Name == name && (bt.tool.Kind == catalog.Unary || bt.tool.Kind == catalog.ServerStream) {
+		if bt.tool.Name == name && (bt.tool.Kind == catalog.Unary || bt.tool.Kind == catalog.ServerStream) &&
+			len(bt.tool.RequiredClientCapabilities) == 0 {
 			return Tool{bt}, true
 		}
 	}
@@ -333,6 +382,14 @@ func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp
 		c.HeaderTraceparent = h.Get("Traceparent")
 		c.HeaderTracestate = h.Get("Tracestate")
 	}
+	c.Caps = CapabilitiesOf(req.ClientCapabilities())
+	if bt.tool.Kind == catalog.BidiStream {
+		if roundTrips(req.Session) {
+			c.RoundTrip = &RoundTrip{State: req.Params.RequestState, Responses: req.Params.InputResponses}
+		} else if req.Session != nil {
+			c.Asker = SessionAsker(req.Session)
+		}
+	}
 	var sink Sink
 	if bt.tool.Kind != catalog.Unary {
 		sink = &sdkSink{req: req, barrier: bt.barrier, token: req.Params.GetProgressToken()}
@@ -349,6 +406,20 @@ func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp
 	return okResult(a.RequestID, a.Payload), nil
 }
 
+// roundTrips reports whether ss's client speaks 2026-07-28 or later, where
+// input is asked for with input_required results rather than requests.
+func roundTrips(ss *mcp.ServerSession) bool {
+	if ss == nil {
+		return false
+	}
+	p := ss.InitializeParams()
+	return p != nil && p.ProtocolVersion >= firstRoundTripVersion
+}
+
+// firstRoundTripVersion is the first revision of the multi-round-trip
+// protocol.
+const firstRoundTripVersion = "2026-07-28"
+
 // call runs one call; a streaming tool's events go to sink.
 func (bt *boundTool) call(ctx context.Context, c *Call, sink Sink) (a Answer) {
 	bt.metrics.Begin()
@@ -361,6 +432,13 @@ func (bt *boundTool) call(ctx context.Context, c *Call, sink Sink) (a Answer) {
 	if err := bt.authorize(p); err != nil {
 		outcome = observe.OutcomeRPCError
 		return Answer{Err: err}
+	}
+	// So do the client capabilities the tool needs.
+	if req := bt.tool.RequiredClientCapabilities; len(req) > 0 {
+		if err := MissingCapabilities(bt.tool.Name, req, c.Caps); err != nil {
+			outcome = observe.OutcomeRPCError
+			return Answer{Err: err}
+		}
 	}
 	// Limits come next, before any work is spent on the call: a refused
 	// call costs its caller a JSON-RPC error and the edge a few map
@@ -398,8 +476,12 @@ func (bt *boundTool) call(ctx context.Context, c *Call, sink Sink) (a Answer) {
 		return Answer{RequestID: a.RequestID, Err: &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "internal error"}}
 	}
 
-	switch bt.tool.Kind {
-	case catalog.Unary:
+	switch {
+	case bt.tool.Kind == catalog.BidiStream:
+		a.Payload, a.Result, err = bt.interact(callCtx, c, sink, in, a.RequestID)
+	case bt.tool.Content != nil:
+		a.Result, err = bt.callContent(callCtx, sink, in, a.RequestID)
+	case bt.tool.Kind == catalog.Unary:
 		out := bt.responses.Get().(proto.Message)
 		if err = bt.conn.Invoke(callCtx, bt.tool.FullMethod, in, out); err == nil {
 			a.Payload, err = bt.marshal(out)
@@ -413,8 +495,15 @@ func (bt *boundTool) call(ctx context.Context, c *Call, sink Sink) (a Answer) {
 	if err == nil {
 		return a
 	}
-	a.Payload = nil
+	a.Payload, a.Result = nil, nil
+	var rpcErr *jsonrpc.Error
 	switch {
+	case errors.As(err, &rpcErr) && ctx.Err() == nil:
+		// The edge refused the call's input (an invalid requestState or
+		// inputResponses).
+		outcome = observe.OutcomeRPCError
+		a.Err = rpcErr
+		return a
 	case ctx.Err() != nil:
 		// The client cancelled or went away: nobody is there to answer.
 		outcome = observe.OutcomeCancelled
@@ -432,6 +521,7 @@ func (bt *boundTool) call(ctx context.Context, c *Call, sink Sink) (a Answer) {
 		st = status.New(status.Code(err), "internal error")
 	}
 	a.Result, a.Err, outcome = fromStatus(bt.tool.Name, st)
+	a.Code = st.Code()
 	return a
 }
 
@@ -452,6 +542,10 @@ func (bt *boundTool) request(args json.RawMessage) (proto.Message, *mcp.CallTool
 	if err := unmarshalOpts.Unmarshal(args, in); err != nil {
 		recycle(&bt.requests, in)
 		return nil, toolError(fmt.Sprintf("%s: invalid arguments: %v", bt.tool.Name, err))
+	}
+	if bt.tool.Answers != nil {
+		// Answers come from the client's answers, never its arguments.
+		in.ProtoReflect().Clear(bt.tool.Answers)
 	}
 	return in, nil
 }

@@ -13,6 +13,17 @@
 // same JSON on both sides (transcode.go); other messages, and inputs the fast
 // path does not handle exactly, use protojson.
 //
+// A response field of type repeated toolwire.mcp.v1.Content makes the
+// result's content those blocks (of every payload message, over a stream),
+// with structuredContent only when other payload fields remain (result.go).
+// A bidi-streaming tool may ask its client for input: each
+// toolwire.mcp.v1.InputRequests it sends is one round, which an [Asker]
+// answers on the same stream (interact.go). On session revisions the
+// questions become server-to-client requests on the call's own stream
+// ([SessionAsker]); on 2026-07-28 the call ends with an input_required
+// result and resumes, replayed from a sealed requestState, when the client
+// calls again with its answers (mrtr.go).
+//
 // The bridge knows nothing of HTTP or sessions: the edge gives it the call's
 // context already tied to whatever can cancel it.
 package bridge

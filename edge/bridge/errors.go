@@ -31,6 +31,10 @@ type mapping struct {
 	// code. Otherwise it is a tool failure: an isError result the model can
 	// read and act on.
 	rpcCode int64
+	// featureCode is the JSON-RPC error code of the status for requests
+	// other than tool calls (resources, prompts, completions), which have
+	// no isError result; zero means internal error (-32603).
+	featureCode int64
 	// hint tells the caller what to do about it; it follows the message.
 	hint string
 }
@@ -41,15 +45,15 @@ type mapping struct {
 var statusTable = map[codes.Code]mapping{
 	codes.Canceled:           {hint: "the call was cancelled"},
 	codes.Unknown:            {hint: "the backend failed"},
-	codes.InvalidArgument:    {hint: "fix the arguments and call again"},
+	codes.InvalidArgument:    {hint: "fix the arguments and call again", featureCode: jsonrpc.CodeInvalidParams},
 	codes.DeadlineExceeded:   {hint: "the backend ran out of time; ask for less work or a longer timeout"},
-	codes.NotFound:           {hint: "nothing matches; check the ids or names given"},
+	codes.NotFound:           {hint: "nothing matches; check the ids or names given", featureCode: jsonrpc.CodeInvalidParams},
 	codes.AlreadyExists:      {hint: "it exists already"},
 	codes.PermissionDenied:   {rpcCode: CodePermissionDenied},
 	codes.ResourceExhausted:  {hint: "a limit was reached; retry later"},
-	codes.FailedPrecondition: {hint: "the system is not in a state to do this"},
+	codes.FailedPrecondition: {hint: "the system is not in a state to do this", featureCode: jsonrpc.CodeInvalidParams},
 	codes.Aborted:            {hint: "the operation was aborted by a conflict; retry"},
-	codes.OutOfRange:         {hint: "a value is out of range"},
+	codes.OutOfRange:         {hint: "a value is out of range", featureCode: jsonrpc.CodeInvalidParams},
 	codes.Unimplemented:      {hint: "the backend does not implement this tool"},
 	codes.Internal:           {hint: "the backend failed"},
 	codes.Unavailable:        {hint: "the backend is unavailable; retry later"},

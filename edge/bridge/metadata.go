@@ -8,6 +8,7 @@ import (
 	"github.com/toolwire/toolwire/edge/observe"
 	"github.com/toolwire/toolwire/edge/policy/authn"
 	"github.com/toolwire/toolwire/internal/credential"
+	"github.com/toolwire/toolwire/server"
 )
 
 // MetaRequestID is the result _meta key that tells the client the request id
@@ -18,16 +19,24 @@ const MetaRequestID = "io.github.toolwire/requestId"
 // one place where client-side identifiers become gRPC metadata:
 //   - x-request-id: the client's X-Request-Id header when well formed, else new;
 //   - traceparent/tracestate: from _meta (reserved for W3C trace context since
-//     2026-07-28), else from the HTTP headers, else a new trace.
+//     2026-07-28), else from the HTTP headers, else a new trace;
+//   - toolwire-client-capabilities (server.MDClientCapabilities): the MCP
+//     client's capabilities (Call.Caps), when it declared any.
 func outgoing(ctx context.Context, c *Call) (context.Context, string) {
 	tp, ts := c.HeaderTraceparent, c.HeaderTracestate
 	if c.MetaTraceparent != "" {
 		tp, ts = c.MetaTraceparent, c.MetaTracestate
 	}
 	id, traceparent := observe.IDs(c.HeaderRequestID, tp)
-	kv := []string{observe.MDRequestID, id, observe.MDTraceparent, traceparent}
+	var buf [8]string
+	kv := append(buf[:0], observe.MDRequestID, id, observe.MDTraceparent, traceparent)
 	if ts != "" && tp != "" {
 		kv = append(kv, observe.MDTracestate, ts)
+	}
+	if c.Caps&^CapsKnown != 0 {
+		// A client that declared nothing sends no key, like a caller that
+		// is no MCP client: neither can answer an input request.
+		kv = append(kv, server.MDClientCapabilities, c.Caps.String())
 	}
 	return metadata.AppendToOutgoingContext(ctx, kv...), id
 }
