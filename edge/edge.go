@@ -61,11 +61,19 @@ type Options struct {
 	// Limits, if not nil, govern what callers may take: rate budgets,
 	// calls in flight and streams (limits.go, streams.go).
 	Limits *Limits
+	// StateKey seals the requestState of 2026-07-28 calls that ask their
+	// client for input (bridge/mrtr.go); every replica a client's retry may
+	// reach must share it. Nil means a random key for this process.
+	StateKey []byte
+	// Tasks configure the tasks extension (tasks.go); nil means defaults.
+	Tasks *TaskOptions
 }
 
 // Edge serves a catalog of tools over MCP.
 type Edge struct {
 	server    *mcp.Server
+	features  *features
+	tasks     *taskServer // the tasks extension (tasks.go)
 	stateful  http.Handler
 	stateless http.Handler
 	sse       http.Handler
@@ -142,16 +150,35 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		RequirePrincipal: o.Auth != nil,
 		Credentials:      o.Credentials,
 		Admit:            admit,
+		StateKey:         o.StateKey,
 	})
 	if err != nil {
 		return nil, err
 	}
+	// Resources, prompts and completions (features.go) are called under the
+	// same policy as tools.
+	rpc := bridge.NewFeatures(resolve, &bridge.Options{
+		DefaultTimeout:   o.DefaultTimeout,
+		MaxTimeout:       o.MaxTimeout,
+		Logger:           o.Logger,
+		RequirePrincipal: o.Auth != nil,
+		Credentials:      o.Credentials,
+	})
+	if err := rpc.Check(cat); err != nil {
+		return nil, err
+	}
+	e.features = newFeatures(cat, rpc, o.Logger)
+	e.features.sealer = b.Sealer()
 	sdkLogger := slog.New(quietHandler{o.Logger.Handler(), slog.LevelWarn})
-	e.server = mcp.NewServer(&mcp.Implementation{Name: o.Name, Title: "toolwire edge", Version: o.Version}, &mcp.ServerOptions{
+	serverOpts := &mcp.ServerOptions{
 		Logger:   sdkLogger,
 		HasTools: true,
-	})
+	}
+	e.features.serverOptions(serverOpts)
+	e.server = mcp.NewServer(&mcp.Implementation{Name: o.Name, Title: "toolwire edge", Version: o.Version}, serverOpts)
 	e.server.AddReceivingMiddleware(e.linkCancellation, e.trackSessions, markRequests)
+	// The tasks extension (tasks.go), inside withPrincipal.
+	e.tasks = newTaskServer(e.server, b, cat, o.Tasks, o.Logger)
 	e.server.AddSendingMiddleware(e.standaloneNotifications)
 	if o.Auth != nil {
 		e.auth = o.Auth
@@ -168,6 +195,7 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		}
 	}
 	b.Add(e.server)
+	e.features.add(e.server)
 	names := make([]string, 0, len(cat.Tools()))
 	for _, t := range cat.Tools() {
 		names = append(names, t.Name)
@@ -199,7 +227,11 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 
 // Close ends every Streamable HTTP session, and with them the GET streams
 // the edge serves outside net/http, which http.Server.Shutdown does not see.
-func (e *Edge) Close() { e.sessions.closeAll() }
+func (e *Edge) Close() {
+	e.sessions.closeAll()
+	e.tasks.close()
+	e.features.close()
+}
 
 // Handler serves Streamable HTTP on /mcp and legacy HTTP+SSE on /sse (the
 // GET stream and its POST endpoint), behind the Host and Origin guard and,

@@ -28,6 +28,10 @@ func (e *Edge) serveStreamable(w http.ResponseWriter, r *http.Request) {
 	}
 	dw := dropResponseWriter{w}
 	if r.Method == http.MethodPost && r.Header.Get(headerProtocolVersion) >= firstSessionlessVersion {
+		// The tasks extension's requests go to the SDK (tasks_http.go).
+		if e.serveTasks(w, dw, r) {
+			return
+		}
 		if e.fast != nil && e.fast.serveSessionless(w, r) {
 			return
 		}
