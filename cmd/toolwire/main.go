@@ -1,10 +1,10 @@
 // Command toolwire runs the MCP edge.
 //
-//	toolwire demo  [--addr 127.0.0.1:7070]        edge + example backends in one process
-//	toolwire serve --backend HOST:PORT [...]      edge only, fronting gRPC backends
-//	toolwire stdio --demo | --backend HOST:PORT   MCP over stdin/stdout
-//	toolwire tools                                print the tool catalog as JSON
-//	toolwire health [--backend-ca FILE] HOST:PORT  check a gRPC backend's health (exit 0 if SERVING)
+//	toolwire demo  [--addr 127.0.0.1:7070] [--services LIST]  edge + example backends in one process
+//	toolwire serve --backend HOST:PORT [...]                 edge only, fronting gRPC backends
+//	toolwire stdio --demo | --backend HOST:PORT              MCP over stdin/stdout
+//	toolwire tools [--services LIST]                         print the tool catalog as JSON
+//	toolwire health [--backend-ca FILE] HOST:PORT            check a gRPC backend's health (exit 0 if SERVING)
 //
 // Each command parses its flags into an app.Config and calls app's Run
 // function of the same name.
@@ -30,7 +30,7 @@ var version = "dev"
 const usage = `usage: toolwire <command> [flags]
 
 commands:
-  demo    run the edge with the echo and search backends in this process
+  demo    run the edge with example backends in this process (--services echo,search,conformance)
   serve   run the edge alone, fronting gRPC backends (--backend HOST:PORT, repeatable)
   stdio   serve MCP over stdin/stdout (--demo, or --backend HOST:PORT)
   tools   print the tool catalog as JSON
@@ -73,6 +73,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "health":
 		app.RegisterFlags(cmd, fs, &cfg) // the backend TLS flags serve dials with
 	case "tools":
+		app.RegisterFlags(cmd, fs, &cfg) // --services
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)

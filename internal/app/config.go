@@ -15,6 +15,10 @@ type Config struct {
 	// DatabaseURL, when set, backs the demo's search service with PostgreSQL
 	// instead of the embedded corpus.
 	DatabaseURL string
+	// Services names the example backends the demo runs (demo, stdio --demo,
+	// tools): "echo", "search", "conformance". Empty means
+	// [DefaultDemoServices].
+	Services []string
 	// DefaultTimeout and MaxTimeout bound tool calls; zero takes the edge's
 	// defaults.
 	DefaultTimeout, MaxTimeout time.Duration

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,12 @@ func RegisterFlags(cmd string, fs *flag.FlagSet, cfg *Config) {
 	case "demo":
 		fs.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL for the search backend (default: embedded corpus)")
 	}
+	switch cmd {
+	case "demo", "stdio", "tools":
+		fs.Var(demoServiceFlag{&cfg.Services}, "services",
+			"example backends to run, comma-separated (repeatable): "+strings.Join(demoServiceNames(), ", ")+
+				" (default "+strings.Join(DefaultDemoServices, ",")+"; for stdio, with --demo)")
+	}
 	registerSecurityFlags(cmd, fs, cfg)
 	registerLimitFlags(cmd, fs, cfg)
 }
@@ -49,6 +56,36 @@ func (l stringList) String() string {
 }
 
 func (l stringList) Set(v string) error { *l.p = append(*l.p, v); return nil }
+
+// demoServiceFlag is a repeatable flag of comma-separated demo service names,
+// appended to *p; it refuses a name the demo does not know.
+type demoServiceFlag struct{ p *[]string }
+
+func (l demoServiceFlag) String() string {
+	if l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+
+func (l demoServiceFlag) Set(v string) error {
+	for name := range strings.SplitSeq(v, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if _, ok := demoServiceByName(name); !ok {
+			return unknownService(name)
+		}
+		if !slices.Contains(*l.p, name) {
+			*l.p = append(*l.p, name)
+		}
+	}
+	if len(*l.p) == 0 {
+		return fmt.Errorf("want one or more of %s, got %q", strings.Join(demoServiceNames(), ", "), v)
+	}
+	return nil
+}
 
 // duration is a duration flag that refuses negative values, and zero
 // unless zeroOK (zero then turns a feature off).

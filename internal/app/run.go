@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc"
@@ -129,8 +130,12 @@ func Stdio(ctx context.Context, cfg Config, in io.ReadCloser, out io.WriteCloser
 
 // Tools prints the catalog of the demo's services as JSON.
 func Tools(ctx context.Context, cfg Config) error {
+	svcs, err := cfg.selectedServices()
+	if err != nil {
+		return err
+	}
 	b := newBackends()
-	for _, svc := range demoServices {
+	for _, svc := range svcs {
 		b.conns[svc.name] = nil
 	}
 	cat, err := b.catalog()
@@ -218,6 +223,7 @@ func serveEdge(ctx context.Context, cfg Config, b *backends, sec security, edgeT
 
 // demoService is one example backend the demo runs in process.
 type demoService struct {
+	short    string // its name in Config.Services: "echo"
 	name     string // service full name
 	register func(ctx context.Context, s *grpc.Server, cfg Config) (stop func(), err error)
 }
@@ -230,6 +236,10 @@ type demoService struct {
 // With verify set, every backend requires a credential the edge minted with
 // its private half, for that backend's service.
 func startDemoBackends(ctx context.Context, cfg Config, verify ed25519.PublicKey) (*backends, func(), error) {
+	svcs, err := cfg.selectedServices()
+	if err != nil {
+		return nil, nil, err
+	}
 	b := newBackends()
 	var stops []func()
 	stopAll := func() {
@@ -237,7 +247,7 @@ func startDemoBackends(ctx context.Context, cfg Config, verify ed25519.PublicKey
 			stops[i]()
 		}
 	}
-	for _, svc := range demoServices {
+	for _, svc := range svcs {
 		opts := &server.Options{Logger: cfg.logger()}
 		if verify != nil {
 			v, err := credential.NewVerifier([]ed25519.PublicKey{verify}, []string{svc.name}, nil)
@@ -297,14 +307,18 @@ func loopbackOnly(addr string) error {
 func printBanner(cfg Config, addr net.Addr) {
 	base := cfg.scheme() + "://" + addr.String()
 	w := out(cfg)
+	svcs, _ := cfg.selectedServices() // Demo has checked them
+	served := servedPhrase(svcs)
 	if cfg.authOn() {
-		fmt.Fprintf(w, "toolwire demo: edge with the echo and search backends, listening on %s (auth is on)\n", addr)
+		fmt.Fprintf(w, "toolwire demo: edge with %s, listening on %s (auth is on)\n", served, addr)
 	} else {
-		fmt.Fprintf(w, "toolwire demo: edge with the echo and search backends, listening on %s (loopback only; auth is off)\n", addr)
+		fmt.Fprintf(w, "toolwire demo: edge with %s, listening on %s (loopback only; auth is off)\n", served, addr)
 	}
 	fmt.Fprintf(w, "  MCP Streamable HTTP  %s/mcp\n", base)
 	fmt.Fprintf(w, "  MCP legacy SSE       %s/sse\n", base)
-	fmt.Fprintf(w, "  REST                 %s/api/v1/echo  (POST {\"text\":\"hi\"})\n", base)
+	if slices.ContainsFunc(svcs, func(s demoService) bool { return s.short == "echo" }) {
+		fmt.Fprintf(w, "  REST                 %s/api/v1/echo  (POST {\"text\":\"hi\"})\n", base)
+	}
 	fmt.Fprintf(w, "  metrics              %s/metrics\n", base)
 	fmt.Fprintf(w, "  health               %s/healthz\n", base)
 	snippet, _ := json.MarshalIndent(map[string]any{
