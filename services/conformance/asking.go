@@ -159,6 +159,25 @@ func untilAnswered[Req, Resp any, P answerer[Req]](stream grpc.BidiStreamingServ
 	return nil, status.Errorf(codes.FailedPrecondition, "no usable answer after %d rounds", maxRounds)
 }
 
+// askString asks the elicitation question message, with schema, under key
+// until an accepted answer carries a non-empty string field, and returns
+// it.
+func askString[Req, Resp any, P answerer[Req]](stream grpc.BidiStreamingServer[Req, Resp], wrap func(*mcpv1.InputRequests) *Resp,
+	key, message, schema, field string,
+) (string, error) {
+	q, err := elicit(message, schema)
+	if err != nil {
+		return "", err
+	}
+	resps, err := untilAnswered[Req, Resp, P](stream, wrap, one(key, q), func(resps map[string]*mcpv1.InputResponse) bool {
+		return acceptedString(resps, key, field) != ""
+	})
+	if err != nil {
+		return "", err
+	}
+	return acceptedString(resps, key, field), nil
+}
+
 // one returns a question set of one question.
 func one(key string, q *mcpv1.InputRequest) func() (map[string]*mcpv1.InputRequest, error) {
 	return func() (map[string]*mcpv1.InputRequest, error) {
@@ -173,19 +192,12 @@ func (*Service) TestInputRequiredResultElicitation(stream grpc.BidiStreamingServ
 	if _, err := arguments(stream); err != nil {
 		return err
 	}
-	q, err := elicit("What is your name?", nameSchema)
-	if err != nil {
-		return err
-	}
-	resps, err := untilAnswered(stream, func(r *mcpv1.InputRequests) *conformancev1.TestInputRequiredResultElicitationResponse {
+	name, err := askString(stream, func(r *mcpv1.InputRequests) *conformancev1.TestInputRequiredResultElicitationResponse {
 		return &conformancev1.TestInputRequiredResultElicitationResponse{InputRequests: r}
-	}, one("user_name", q), func(resps map[string]*mcpv1.InputResponse) bool {
-		return acceptedString(resps, "user_name", "name") != ""
-	})
+	}, "user_name", "What is your name?", nameSchema, "name")
 	if err != nil {
 		return err
 	}
-	name := acceptedString(resps, "user_name", "name")
 	return stream.Send(&conformancev1.TestInputRequiredResultElicitationResponse{Content: texts("Hello, " + name + "!")})
 }
 

@@ -132,21 +132,15 @@ func (*Service) TestInputRequiredResultPrompt(stream grpc.BidiStreamingServer[co
 	if _, err := arguments(stream); err != nil {
 		return err
 	}
-	q, err := elicit("What context should the prompt use?", contextSchema)
-	if err != nil {
-		return err
-	}
-	resps, err := untilAnswered(stream, func(r *mcpv1.InputRequests) *conformancev1.TestInputRequiredResultPromptResponse {
+	got, err := askString(stream, func(r *mcpv1.InputRequests) *conformancev1.TestInputRequiredResultPromptResponse {
 		return &conformancev1.TestInputRequiredResultPromptResponse{InputRequests: r}
-	}, one("user_context", q), func(resps map[string]*mcpv1.InputResponse) bool {
-		return acceptedString(resps, "user_context", "context") != ""
-	})
+	}, "user_context", "What context should the prompt use?", contextSchema, "context")
 	if err != nil {
 		return err
 	}
 	return stream.Send(&conformancev1.TestInputRequiredResultPromptResponse{Result: &mcpv1.PromptResult{
 		Description: "A prompt with elicited context",
-		Messages:    []*mcpv1.PromptMessage{userMessage(text("Context: " + acceptedString(resps, "user_context", "context")))},
+		Messages:    []*mcpv1.PromptMessage{userMessage(text("Context: " + got))},
 	}})
 }
 

@@ -142,19 +142,12 @@ func (*Service) TestToolWithTask(stream grpc.BidiStreamingServer[conformancev1.T
 	if _, err := arguments(stream); err != nil {
 		return err
 	}
-	q, err := elicit("What is your name?", nameSchema)
-	if err != nil {
-		return err
-	}
-	resps, err := untilAnswered(stream, func(r *mcpv1.InputRequests) *conformancev1.TestToolWithTaskResponse {
+	name, err := askString(stream, func(r *mcpv1.InputRequests) *conformancev1.TestToolWithTaskResponse {
 		return &conformancev1.TestToolWithTaskResponse{InputRequests: r}
-	}, one("user_name", q), func(resps map[string]*mcpv1.InputResponse) bool {
-		return acceptedString(resps, "user_name", "name") != ""
-	})
+	}, "user_name", "What is your name?", nameSchema, "name")
 	if err != nil {
 		return err
 	}
-	name := acceptedString(resps, "user_name", "name")
 	if err := stream.Send(&conformancev1.TestToolWithTaskResponse{Progress: server.Progress(0, 1, "greeting "+name)}); err != nil {
 		return err
 	}
