@@ -85,6 +85,8 @@ type Bridge struct {
 	tools  []*boundTool
 	logger *slog.Logger
 	sealer *Sealer
+	// opts are New's options, defaults applied, for [Bridge.With].
+	opts Options
 }
 
 // boundTool is a tool with everything its calls need resolved up front.
@@ -136,7 +138,20 @@ func New(cat *catalog.Catalog, resolve Resolver, opts *Options) (*Bridge, error)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	b := &Bridge{logger: o.Logger, sealer: NewSealer(o.StateKey, o.StateTTL)}
+	return bind(cat, resolve, o, NewSealer(o.StateKey, o.StateTTL))
+}
+
+// With binds the tools of cat, a catalog that changed at run time, to the
+// backends resolve finds, with b's options, metrics and sealer (so that a
+// requestState sealed before the change still opens). b is left as it was:
+// the calls it is serving finish on it.
+func (b *Bridge) With(cat *catalog.Catalog, resolve Resolver) (*Bridge, error) {
+	return bind(cat, resolve, b.opts, b.sealer)
+}
+
+// bind is New with o's defaults applied and the sealer chosen.
+func bind(cat *catalog.Catalog, resolve Resolver, o Options, sealer *Sealer) (*Bridge, error) {
+	b := &Bridge{logger: o.Logger, sealer: sealer, opts: o}
 	for _, t := range cat.Tools() {
 		svc := t.Method.Parent().FullName()
 		conn, ok := resolve(svc)
@@ -182,6 +197,17 @@ func (b *Bridge) Add(s *mcp.Server) {
 	for _, bt := range b.tools {
 		s.AddTool(bt.mcpTool(), bt.handle)
 	}
+}
+
+// MCPTool returns the listing of the tool called name, as [Bridge.Add]
+// registers it.
+func (b *Bridge) MCPTool(name string) (*mcp.Tool, bool) {
+	for _, bt := range b.tools {
+		if bt.tool.Name == name {
+			return bt.mcpTool(), true
+		}
+	}
+	return nil, false
 }
 
 // Sealer returns the sealer of the bridge's requestState, for other
@@ -616,14 +642,8 @@ var serverStreamDesc = grpc.StreamDesc{ServerStreams: true}
 // stream runs a server-streaming call, forwarding events as they arrive, and
 // returns the result payload per the tool's stream mode.
 func (bt *boundTool) stream(ctx context.Context, sink Sink, in proto.Message) (json.RawMessage, error) {
-	cs, err := bt.conn.NewStream(ctx, &serverStreamDesc, bt.tool.FullMethod)
+	cs, err := OpenServerStream(ctx, bt.conn, bt.tool.FullMethod, in)
 	if err != nil {
-		return nil, err
-	}
-	if err := cs.SendMsg(in); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	if err := cs.CloseSend(); err != nil {
 		return nil, err
 	}
 	forwarded := false

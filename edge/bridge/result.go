@@ -110,14 +110,8 @@ func (bt *boundTool) callContent(ctx context.Context, sink Sink, in proto.Messag
 	if sink == nil {
 		sink = discardSink{}
 	}
-	cs, err := bt.conn.NewStream(ctx, &serverStreamDesc, bt.tool.FullMethod)
+	cs, err := OpenServerStream(ctx, bt.conn, bt.tool.FullMethod, in)
 	if err != nil {
-		return nil, err
-	}
-	if err := cs.SendMsg(in); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	if err := cs.CloseSend(); err != nil {
 		return nil, err
 	}
 	forwarded := false

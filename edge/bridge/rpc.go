@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -218,4 +219,20 @@ func CompleteResult(m protoreflect.Message) (*mcp.CompleteResult, error) {
 		d.Values, d.HasMore = d.Values[:100], true
 	}
 	return &mcp.CompleteResult{Completion: d}, nil
+}
+
+// OpenServerStream opens a server-streaming call of method on conn and
+// sends in, its one request.
+func OpenServerStream(ctx context.Context, conn grpc.ClientConnInterface, method string, in proto.Message) (grpc.ClientStream, error) {
+	cs, err := conn.NewStream(ctx, &serverStreamDesc, method)
+	if err != nil {
+		return nil, err
+	}
+	if err := cs.SendMsg(in); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if err := cs.CloseSend(); err != nil {
+		return nil, err
+	}
+	return cs, nil
 }
