@@ -86,7 +86,7 @@ func (e *Edge) refuseScopes(h http.Handler) http.Handler {
 			if msg.Get("method").String() != "tools/call" {
 				return
 			}
-			scopes := e.scopes[msg.Get("params.name").String()]
+			scopes := e.toolScopes(msg.Get("params.name").String())
 			if !p.HasScopes(scopes...) {
 				required = append(required, scopes...)
 			}
@@ -169,7 +169,7 @@ func (e *Edge) withPrincipal(next mcp.MethodHandler) mcp.MethodHandler {
 		filtered := *list
 		filtered.Tools = make([]*mcp.Tool, 0, len(list.Tools))
 		for _, t := range list.Tools {
-			if p.HasScopes(e.scopes[t.Name]...) {
+			if p.HasScopes(e.toolScopes(t.Name)...) {
 				filtered.Tools = append(filtered.Tools, t)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -80,9 +81,15 @@ type Edge struct {
 	posts     *postRegistry
 	sessions  *sessionTable
 	fast      *fastPath
+	// params are the tools' Mcp-Param-* headers, checked before either
+	// path (params.go); a catalog change sets them anew.
+	params paramHeaders
 	// inits are the SDK's initialize results, for the sessions the edge
-	// opens itself (lazysession.go).
-	inits initResults
+	// opens itself (lazysession.go); a catalog change starts new ones.
+	inits atomic.Pointer[initResults]
+	// catalog is what the edge serves now, and what changing it at run
+	// time needs (catalogswap.go).
+	catalog catalogState
 	// parents maps sessions the edge opened itself (SSE, stdio) to the
 	// context whose end cancels their calls.
 	parents   sync.Map
@@ -93,7 +100,7 @@ type Edge struct {
 	// the metadata routes, and each tool's required scopes.
 	auth     *authn.Authenticator
 	metadata *http.ServeMux
-	scopes   map[string][]string
+	scopes   atomic.Pointer[map[string][]string]
 	// gov enforces Options.Limits (nil: none); streamOpts and maxStream are
 	// its stream bounds.
 	gov        *governor
@@ -121,6 +128,7 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 		o.SessionTimeout = 30 * time.Minute
 	}
 	e := &Edge{
+		catalog:   catalogState{cat: catalog.Empty()},
 		posts:     newPostRegistry(),
 		sessions:  newSessionTable(o.SessionTimeout),
 		guard:     NewGuard(o.AllowedHosts, o.AllowedOrigins),
@@ -129,6 +137,13 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 	}
 	if e.keepAlive == 0 {
 		e.keepAlive = DefaultKeepAlive
+	}
+	e.inits.Store(&initResults{})
+	e.catalog.resolve.Store(&resolve)
+	if o.Metrics == nil {
+		// One set for the edge's life: a catalog change binds new tools
+		// with the same (bridge.Bridge.With).
+		o.Metrics = observe.NewMetrics(nil)
 	}
 	var admit func(context.Context, *catalog.Tool) (func(), error)
 	if o.Limits != nil {
@@ -157,16 +172,19 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 	}
 	// Resources, prompts and completions (features.go) are called under the
 	// same policy as tools.
-	rpc := bridge.NewFeatures(resolve, &bridge.Options{
+	e.catalog.featureOpts = bridge.Options{
 		DefaultTimeout:   o.DefaultTimeout,
 		MaxTimeout:       o.MaxTimeout,
 		Logger:           o.Logger,
 		RequirePrincipal: o.Auth != nil,
 		Credentials:      o.Credentials,
-	})
-	if err := rpc.Check(cat); err != nil {
+	}
+	if err := bridge.NewFeatures(resolve, &e.catalog.featureOpts).Check(cat); err != nil {
 		return nil, err
 	}
+	// Feature calls find their backend through the current resolver, which
+	// a catalog change replaces.
+	rpc := bridge.NewFeatures(e.resolveCurrent, &e.catalog.featureOpts)
 	e.features = newFeatures(cat, rpc, o.Logger)
 	e.features.sealer = b.Sealer()
 	sdkLogger := slog.New(quietHandler{o.Logger.Handler(), slog.LevelWarn})
@@ -182,10 +200,6 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 	e.server.AddSendingMiddleware(e.standaloneNotifications)
 	if o.Auth != nil {
 		e.auth = o.Auth
-		e.scopes = map[string][]string{}
-		for _, t := range cat.Tools() {
-			e.scopes[t.Name] = t.Scopes
-		}
 		e.server.AddReceivingMiddleware(e.withPrincipal)
 	}
 	if o.ResourceMetadata != nil {
@@ -194,15 +208,18 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 			return nil, err
 		}
 	}
-	b.Add(e.server)
-	e.features.add(e.server)
-	names := make([]string, 0, len(cat.Tools()))
-	for _, t := range cat.Tools() {
-		names = append(names, t.Name)
-	}
 	if !o.SDKOnly {
-		e.fast = newFastPath(b, names, o.Name, "toolwire edge", o.Version)
+		e.fast = newFastPath(b, nil, o.Name, "toolwire edge", o.Version)
 	}
+	// The tools, as a change of the empty catalog to cat (catalogswap.go).
+	e.catalog.bridge = b
+	if err := e.applyTools(cat, b); err != nil {
+		return nil, err
+	}
+	e.catalog.cat = cat
+	e.features.add(e.server)
+
+	e.params.set(cat.Tools())
 
 	getServer := func(*http.Request) *mcp.Server { return e.server }
 	// Guard is the one Host and Origin check, for both paths (the fast path

@@ -37,7 +37,9 @@ import (
 // ends when the client goes away, and notifications/cancelled for a fast
 // call is caught on its way in (serveSession) and cancels that context.
 type fastPath struct {
-	tools map[string]bridge.Tool
+	// tools are the tools it serves, swapped whole when the catalog
+	// changes (catalogswap.go): a call loads the map once, with no lock.
+	tools atomic.Pointer[map[string]bridge.Tool]
 	// serverInfo is _meta's io.modelcontextprotocol/serverInfo, as the SDK
 	// adds it to every 2026-07-28 result.
 	serverInfo json.RawMessage
@@ -60,14 +62,23 @@ const (
 var fastSessionVersions = map[string]bool{"": true, "2025-03-26": true, "2025-06-18": true, "2025-11-25": true}
 
 func newFastPath(b *bridge.Bridge, names []string, name, title, version string) *fastPath {
-	f := &fastPath{tools: map[string]bridge.Tool{}}
-	for _, n := range names {
-		if t, ok := b.Tool(n); ok {
-			f.tools[n] = t
-		}
-	}
+	f := &fastPath{}
+	f.setTools(b, names)
 	f.serverInfo, _ = json.Marshal(map[string]string{"name": name, "title": title, "version": version})
 	return f
+}
+
+// setTools makes the tools called names of b the ones the fast path serves
+// (those it can: bridge.Bridge.Tool); calls already running finish on the
+// tools they found.
+func (f *fastPath) setTools(b *bridge.Bridge, names []string) {
+	tools := make(map[string]bridge.Tool, len(names))
+	for _, n := range names {
+		if t, ok := b.Tool(n); ok {
+			tools[n] = t
+		}
+	}
+	f.tools.Store(&tools)
 }
 
 // Response header values, shared: net/http only reads them.
@@ -216,7 +227,7 @@ func (f *fastPath) serveSession(w http.ResponseWriter, r *http.Request, s *liveS
 			s.logLevel.Store(int32(lv))
 		}
 	case "tools/call":
-		t, ok := f.tools[m.Name]
+		t, ok := (*f.tools.Load())[m.Name]
 		// A request that carries the 2026-07-28 _meta on a session is the
 		// SDK's to judge, as is a progress token of another kind.
 		if !ok || m.Meta.ProtocolVersion != "" || m.Meta.BadProgressToken {
@@ -249,13 +260,7 @@ func (f *fastPath) serveSessionless(w http.ResponseWriter, r *http.Request) bool
 	if version != firstSessionlessVersion || h.Get("Mcp-Method") != "tools/call" || !eligible(r) {
 		return false
 	}
-	for k := range h {
-		// Mcp-Param-* headers mirror arguments and must be checked; the SDK
-		// does that.
-		if len(k) > 10 && strings.EqualFold(k[:10], "Mcp-Param-") {
-			return false
-		}
-	}
+	// Mcp-Param-* headers were checked before (params.go).
 	b := fastBufs.Get().(*fastBuf)
 	if !b.readBody(r) {
 		return false
@@ -265,7 +270,7 @@ func (f *fastPath) serveSessionless(w http.ResponseWriter, r *http.Request) bool
 		m.Meta.ProtocolVersion == version && m.Meta.ClientOK && !m.Meta.BadProgressToken
 	var t bridge.Tool
 	if ok {
-		t, ok = f.tools[m.Name]
+		t, ok = (*f.tools.Load())[m.Name]
 	}
 	level := noLogs
 	if ok && m.Meta.LogLevel != "" {

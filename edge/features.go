@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,11 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -28,7 +29,9 @@ import (
 // the backend that declares it (catalog/features.go). The edge holds none of
 // their logic.
 type features struct {
-	cat    *catalog.Catalog
+	// cat is the catalog served, swapped whole when it changes
+	// (setCatalog); handlers find their prompt or resource in it by name.
+	cat    atomic.Pointer[catalog.Catalog]
 	rpc    *bridge.Features
 	server *mcp.Server
 	logger *slog.Logger
@@ -37,58 +40,149 @@ type features struct {
 	sealer *bridge.Sealer
 
 	// watches are the resource update streams, one per resource_updates
-	// RPC, started by the first subscription to one of its service's
-	// resources and kept until the edge closes.
+	// RPC (by full method name), started by the first subscription to one
+	// of its service's resources and kept until the edge closes or the RPC
+	// leaves the catalog.
 	mu      sync.Mutex
-	watches map[*catalog.ResourceWatch]bool
+	watches map[string]bool
 	ctx     context.Context
 	stop    context.CancelFunc
 }
 
 func newFeatures(cat *catalog.Catalog, rpc *bridge.Features, logger *slog.Logger) *features {
 	ctx, stop := context.WithCancel(context.Background())
-	return &features{cat: cat, rpc: rpc, logger: logger, watches: map[*catalog.ResourceWatch]bool{}, ctx: ctx, stop: stop}
+	f := &features{rpc: rpc, logger: logger, watches: map[string]bool{}, ctx: ctx, stop: stop}
+	f.cat.Store(cat)
+	return f
 }
 
 // serverOptions sets the SDK options the catalog's features need.
 func (f *features) serverOptions(o *mcp.ServerOptions) {
-	if len(f.cat.Prompts()) > 0 {
+	cat := f.cat.Load()
+	if len(cat.Prompts()) > 0 {
 		o.HasPrompts = true
 	}
-	if len(f.cat.Resources()) > 0 {
+	if len(cat.Resources()) > 0 {
 		o.HasResources = true
 	}
-	if f.cat.HasCompletions() {
+	if cat.HasCompletions() {
 		o.CompletionHandler = f.complete
 	}
-	if len(f.cat.ResourceWatches()) > 0 {
+	if len(cat.ResourceWatches()) > 0 {
 		o.SubscribeHandler = f.subscribe
 		o.UnsubscribeHandler = f.unsubscribe
 	}
 }
 
-// add registers the resources, templates and prompts on s.
+// add registers the catalog's resources, templates and prompts on s.
 func (f *features) add(s *mcp.Server) {
 	f.server = s
-	for _, r := range f.cat.Resources() {
-		h := f.readHandler(r)
-		if r.IsTemplate() {
-			s.AddResourceTemplate(&mcp.ResourceTemplate{
-				Name: r.Name, Title: r.Title, Description: r.Description, MIMEType: r.MIMEType, URITemplate: r.URITemplate,
-			}, h)
+	f.register(catalog.Empty(), f.cat.Load())
+}
+
+// setCatalog serves cat's resources, templates and prompts instead of the
+// current catalog's, reporting which lists changed. The SDK notifies its
+// sessions of each change (Server.AddPrompt and friends).
+func (f *features) setCatalog(cat *catalog.Catalog) (prompts, resources bool) {
+	old := f.cat.Swap(cat)
+	return f.register(old, cat)
+}
+
+// register changes the SDK's resources, templates and prompts from old's
+// to cat's: what left is removed, what is new or listed differently is
+// added. Handlers look their prompt or resource up in the current catalog,
+// so one whose listing is the same needs nothing.
+func (f *features) register(old, cat *catalog.Catalog) (prompts, resources bool) {
+	s := f.server
+	was := map[string][]byte{}
+	for _, r := range old.Resources() {
+		was[resourceKey(r)] = mustMarshal(mcpResource(r))
+	}
+	now := map[string]bool{}
+	for _, r := range cat.Resources() {
+		k := resourceKey(r)
+		now[k] = true
+		listing := mcpResource(r)
+		if prev, ok := was[k]; ok && bytes.Equal(prev, mustMarshal(listing)) {
 			continue
 		}
-		s.AddResource(&mcp.Resource{
-			Name: r.Name, Title: r.Title, Description: r.Description, MIMEType: r.MIMEType, URI: r.URITemplate,
-		}, h)
-	}
-	for _, p := range f.cat.Prompts() {
-		mp := &mcp.Prompt{Name: p.Name, Title: p.Title, Description: p.Description}
-		for _, a := range p.Arguments {
-			mp.Arguments = append(mp.Arguments, &mcp.PromptArgument{Name: a.Name, Description: a.Description, Required: a.Required})
+		resources = true
+		h := f.readHandler(r.URITemplate, r.IsTemplate())
+		if t, ok := listing.(*mcp.ResourceTemplate); ok {
+			s.AddResourceTemplate(t, h)
+		} else {
+			s.AddResource(listing.(*mcp.Resource), h)
 		}
-		s.AddPrompt(mp, f.promptHandler(p))
 	}
+	for _, r := range old.Resources() {
+		if now[resourceKey(r)] {
+			continue
+		}
+		resources = true
+		if r.IsTemplate() {
+			s.RemoveResourceTemplates(r.URITemplate)
+		} else {
+			s.RemoveResources(r.URITemplate)
+		}
+	}
+	was = map[string][]byte{}
+	for _, p := range old.Prompts() {
+		was[p.Name] = mustMarshal(mcpPrompt(p))
+	}
+	for _, p := range cat.Prompts() {
+		mp := mcpPrompt(p)
+		if prev, ok := was[p.Name]; ok && bytes.Equal(prev, mustMarshal(mp)) {
+			delete(was, p.Name)
+			continue
+		}
+		delete(was, p.Name)
+		prompts = true
+		s.AddPrompt(mp, f.promptHandler(p.Name))
+	}
+	for name := range was {
+		prompts = true
+		s.RemovePrompts(name)
+	}
+	return prompts, resources
+}
+
+// resourceKey names a resource or template among both.
+func resourceKey(r *catalog.Resource) string {
+	if r.IsTemplate() {
+		return "template " + r.URITemplate
+	}
+	return "uri " + r.URITemplate
+}
+
+// mcpResource is r's listing: a *mcp.Resource or a *mcp.ResourceTemplate.
+func mcpResource(r *catalog.Resource) any {
+	if r.IsTemplate() {
+		return &mcp.ResourceTemplate{
+			Name: r.Name, Title: r.Title, Description: r.Description, MIMEType: r.MIMEType, URITemplate: r.URITemplate,
+		}
+	}
+	return &mcp.Resource{
+		Name: r.Name, Title: r.Title, Description: r.Description, MIMEType: r.MIMEType, URI: r.URITemplate,
+	}
+}
+
+func mcpPrompt(p *catalog.Prompt) *mcp.Prompt {
+	mp := &mcp.Prompt{Name: p.Name, Title: p.Title, Description: p.Description}
+	for _, a := range p.Arguments {
+		mp.Arguments = append(mp.Arguments, &mcp.PromptArgument{Name: a.Name, Description: a.Description, Required: a.Required})
+	}
+	return mp
+}
+
+// resource returns the current catalog's resource (template or not) of
+// uriTemplate, or nil once it has left the catalog.
+func (f *features) resource(uriTemplate string, template bool) *catalog.Resource {
+	for _, r := range f.cat.Load().Resources() {
+		if r.URITemplate == uriTemplate && r.IsTemplate() == template {
+			return r
+		}
+	}
+	return nil
 }
 
 // close stops the resource update streams.
@@ -101,10 +195,15 @@ func header(extra *mcp.RequestExtra) http.Header {
 	return extra.Header
 }
 
-// readHandler serves resources/read for r.
-func (f *features) readHandler(r *catalog.Resource) mcp.ResourceHandler {
+// readHandler serves resources/read for the resource (or template) of
+// uriTemplate, as the current catalog defines it.
+func (f *features) readHandler(uriTemplate string, template bool) mcp.ResourceHandler {
 	return func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 		uri := req.Params.URI
+		r := f.resource(uriTemplate, template)
+		if r == nil {
+			return nil, mcp.ResourceNotFoundError(uri)
+		}
 		in, ok := r.Request(uri)
 		if !ok {
 			return nil, mcp.ResourceNotFoundError(uri)
@@ -140,9 +239,15 @@ func (f *features) readHandler(r *catalog.Resource) mcp.ResourceHandler {
 	}
 }
 
-// promptHandler serves prompts/get for p.
-func (f *features) promptHandler(p *catalog.Prompt) mcp.PromptHandler {
+// promptHandler serves prompts/get for the prompt called name, as the
+// current catalog defines it.
+func (f *features) promptHandler(name string) mcp.PromptHandler {
 	return func(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+		p := f.cat.Load().Prompt(name)
+		if p == nil {
+			// As the SDK answers a prompt it does not know.
+			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("unknown prompt %q", name)}
+		}
 		in, err := p.Request(req.Params.Arguments)
 		if err != nil {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
@@ -236,14 +341,14 @@ func (f *features) complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp
 	var svc protoreflect.FullName
 	switch ref.Type {
 	case "ref/prompt":
-		p := f.cat.Prompt(ref.Name)
+		p := f.cat.Load().Prompt(ref.Name)
 		if p == nil {
 			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("completion/complete: unknown prompt %q", ref.Name)}
 		}
 		in.Ref = &mcpv1.CompleteRequest_Prompt{Prompt: ref.Name}
 		svc = p.Desc.Parent().FullName()
 	case "ref/resource":
-		for _, r := range f.cat.Resources() {
+		for _, r := range f.cat.Load().Resources() {
 			if r.URITemplate == ref.URI {
 				svc = r.Desc.Parent().FullName()
 			}
@@ -255,7 +360,7 @@ func (f *features) complete(ctx context.Context, req *mcp.CompleteRequest) (*mcp
 	default:
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("completion/complete: unknown ref type %q", ref.Type)}
 	}
-	m := f.cat.Completion(svc)
+	m := f.cat.Load().Completion(svc)
 	if m == nil {
 		return &mcp.CompleteResult{Completion: mcp.CompletionResultDetails{Values: []string{}}}, nil
 	}
@@ -280,9 +385,9 @@ func (f *features) subscribe(ctx context.Context, req *mcp.SubscribeRequest) err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.watches[w] {
-		f.watches[w] = true
-		go f.watch(w)
+	if !f.watches[w.FullMethod] {
+		f.watches[w.FullMethod] = true
+		go f.watch(w.FullMethod)
 	}
 	return nil
 }
@@ -296,12 +401,13 @@ func (f *features) unsubscribe(ctx context.Context, req *mcp.UnsubscribeRequest)
 
 // watchFor finds the update stream of the service that serves uri.
 func (f *features) watchFor(uri string) (*catalog.ResourceWatch, error) {
-	r, _, ok := f.cat.ReadRequest(uri)
+	cat := f.cat.Load()
+	r, _, ok := cat.ReadRequest(uri)
 	if !ok {
 		return nil, mcp.ResourceNotFoundError(uri)
 	}
 	svc := r.Desc.Parent().FullName()
-	for _, w := range f.cat.ResourceWatches() {
+	for _, w := range cat.ResourceWatches() {
 		if w.Service == svc {
 			return w, nil
 		}
@@ -309,12 +415,22 @@ func (f *features) watchFor(uri string) (*catalog.ResourceWatch, error) {
 	return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: fmt.Sprintf("resources/subscribe: %s sends no updates of %s (its service has no resource_updates RPC)", svc, uri)}
 }
 
-// watch keeps w's stream open until the edge closes, reopening it with
-// backoff when it fails or ends, and turns each ResourceUpdated into
+// watch keeps the stream of the resource_updates RPC fullMethod open until
+// the edge closes or the RPC leaves the catalog, reopening it with backoff
+// when it fails or ends, and turns each ResourceUpdated into
 // notifications/resources/updated for the sessions subscribed to the URI.
-func (f *features) watch(w *catalog.ResourceWatch) {
+func (f *features) watch(fullMethod string) {
+	defer func() {
+		f.mu.Lock()
+		delete(f.watches, fullMethod)
+		f.mu.Unlock()
+	}()
 	delay := 100 * time.Millisecond
 	for f.ctx.Err() == nil {
+		w := f.currentWatch(fullMethod)
+		if w == nil {
+			return
+		}
 		start := time.Now()
 		err := f.watchOnce(w)
 		if f.ctx.Err() != nil {
@@ -333,7 +449,16 @@ func (f *features) watch(w *catalog.ResourceWatch) {
 	}
 }
 
-var watchDesc = grpc.StreamDesc{ServerStreams: true}
+// currentWatch returns the current catalog's resource_updates RPC
+// fullMethod, nil if it has left it.
+func (f *features) currentWatch(fullMethod string) *catalog.ResourceWatch {
+	for _, w := range f.cat.Load().ResourceWatches() {
+		if w.FullMethod == fullMethod {
+			return w
+		}
+	}
+	return nil
+}
 
 func (f *features) watchOnce(w *catalog.ResourceWatch) error {
 	conn, ctx, cancel, err := f.rpc.Conn(f.ctx, &w.Method, "resources/subscribe", nil, 0)
@@ -346,14 +471,8 @@ func (f *features) watchOnce(w *catalog.ResourceWatch) error {
 	defer cancelStream()
 	stop := context.AfterFunc(f.ctx, cancelStream)
 	defer stop()
-	cs, err := conn.NewStream(ctx, &watchDesc, w.FullMethod)
+	cs, err := bridge.OpenServerStream(ctx, conn, w.FullMethod, &mcpv1.WatchResourcesRequest{})
 	if err != nil {
-		return err
-	}
-	if err := cs.SendMsg(&mcpv1.WatchResourcesRequest{}); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	if err := cs.CloseSend(); err != nil {
 		return err
 	}
 	for {

@@ -96,6 +96,9 @@ func (e *Edge) standaloneNotifications(next mcp.MethodHandler) mcp.MethodHandler
 		if s == nil {
 			return next(ctx, method, req)
 		}
+		if e.notifiedAlready(s, method) {
+			return nil, nil // the edge wrote it before the SDK session opened
+		}
 		hw := s.stream()
 		if hw == nil {
 			return next(ctx, method, req)

@@ -36,9 +36,10 @@ import (
 // up ids itself and exposes no way to choose one per session).
 //
 // Notifications the SDK sends to every session (list changes) reach only
-// sessions it has; while the catalog is fixed at start there are none to
-// miss. A catalog that changes at run time must notify the edge's sessions
-// too.
+// sessions it has. When the catalog changes at run time (catalogswap.go),
+// the edge writes the list changes to the GET stream of each session still
+// without an SDK session itself, and the capabilities it learnt are learnt
+// again.
 
 // lazyInit is what opening a session's SDK session needs.
 type lazyInit struct {
@@ -80,11 +81,10 @@ func (r *initResults) result(version string) json.RawMessage {
 }
 
 // probeInitialize asks the SDK for its initialize result for each 2025-era
-// protocol version it supports, and for one it does not, and closes the
-// sessions it opened doing so. Capabilities depend on what the server
-// serves, which is fixed once New returns.
-func (e *Edge) probeInitialize() {
-	r := &e.inits
+// protocol version it supports, and for one it does not, into r, and closes
+// the sessions it opened doing so. Capabilities depend on what the server
+// serves, so a catalog change starts a new r (catalogswap.go).
+func (e *Edge) probeInitialize(r *initResults) {
 	r.byVersion = map[string]json.RawMessage{}
 	versions := []string{}
 	for _, v := range mcp.SupportedProtocolVersions() {
@@ -133,8 +133,9 @@ func (e *Edge) serveInitialize(w http.ResponseWriter, r *http.Request) bool {
 		b.giveBack(r)
 		return false
 	}
-	e.inits.once.Do(e.probeInitialize)
-	if e.inits.err != nil {
+	inits := e.inits.Load()
+	inits.once.Do(func() { e.probeInitialize(inits) })
+	if inits.err != nil {
 		b.giveBack(r)
 		return false
 	}
@@ -143,7 +144,7 @@ func (e *Edge) serveInitialize(w http.ResponseWriter, r *http.Request) bool {
 	out := append(b.out[:0], `{"jsonrpc":"2.0","id":`...)
 	out = append(out, m.ID...)
 	out = append(out, `,"result":`...)
-	out = append(out, e.inits.result(m.Version)...)
+	out = append(out, inits.result(m.Version)...)
 	out = append(out, '}')
 	b.out = out
 	h := w.Header()

@@ -143,13 +143,22 @@ func newGovernor(l Limits, cat *catalog.Catalog) (*governor, error) {
 		}
 		g.classes[name] = c
 	}
+	if err := g.check(cat); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// check refuses a catalog with a tool that costs more than its class's
+// burst, which would refuse every call of it.
+func (g *governor) check(cat *catalog.Catalog) error {
 	for _, t := range cat.Tools() {
 		if c, ok := g.classes[t.RateClass]; ok && t.RateCost > c.Burst {
-			return nil, fmt.Errorf("edge: tool %s costs %d units of rate class %q, whose burst is %d: no call could ever run",
+			return fmt.Errorf("edge: tool %s costs %d units of rate class %q, whose burst is %d: no call could ever run",
 				t.Name, t.RateCost, c.Name, c.Burst)
 		}
 	}
-	return g, nil
+	return nil
 }
 
 // callerKey is the context key of the principal admitHTTP counted a

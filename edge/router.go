@@ -28,6 +28,10 @@ func (e *Edge) serveStreamable(w http.ResponseWriter, r *http.Request) {
 	}
 	dw := dropResponseWriter{w}
 	if r.Method == http.MethodPost && r.Header.Get(headerProtocolVersion) >= firstSessionlessVersion {
+		// A call's Mcp-Param-* headers are checked once, for every path.
+		if !e.checkParamHeaders(w, r) {
+			return
+		}
 		// The tasks extension's requests go to the SDK (tasks_http.go).
 		if e.serveTasks(w, dw, r) {
 			return

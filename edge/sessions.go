@@ -60,6 +60,10 @@ type liveSession struct {
 	// get is the standalone GET stream the edge serves (getstream.go), if
 	// one is open.
 	get *hijackedWriter
+	// notified are the list changes (catalogState.gens) the edge wrote to
+	// the GET stream itself while the session had no SDK session, by
+	// listKind (catalogswap.go).
+	notified [numLists]atomic.Uint64
 	// logLevel is the level logging/setLevel set (see logLevels), or
 	// noLogs: the SDK sends no log messages until the client sets one.
 	logLevel atomic.Int32

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -82,7 +83,9 @@ const (
 // taskServer serves the tasks extension of an edge.
 type taskServer struct {
 	// tools are the tools with task support, by name.
-	tools  map[string]*taskTool
+	// tools are the tools with task support, swapped whole when the
+	// catalog changes (setTools).
+	tools  atomic.Pointer[map[string]*taskTool]
 	store  taskStore
 	ttl    time.Duration
 	poll   time.Duration
@@ -124,7 +127,6 @@ func newTaskServer(s *mcp.Server, b *bridge.Bridge, cat *catalog.Catalog, opts *
 	}
 	base, stop := context.WithCancel(context.Background())
 	ts := &taskServer{
-		tools:  map[string]*taskTool{},
 		store:  newMemTasks(o.MaxLive, o.MaxKept),
 		ttl:    o.TTL,
 		poll:   o.PollInterval,
@@ -133,20 +135,7 @@ func newTaskServer(s *mcp.Server, b *bridge.Bridge, cat *catalog.Catalog, opts *
 		base:   base,
 		stop:   stop,
 	}
-	for _, t := range cat.Tools() {
-		if t.TaskSupport == mcpv1.TaskSupport_TASK_SUPPORT_UNSPECIFIED {
-			continue
-		}
-		call, ok := b.TaskTool(t.Name)
-		if !ok {
-			continue
-		}
-		tt := &taskTool{tool: t, call: call, ttl: t.TaskTTL}
-		if tt.ttl <= 0 {
-			tt.ttl = o.TTL
-		}
-		ts.tools[t.Name] = tt
-	}
+	ts.setTools(b, cat)
 	for _, m := range []string{methodTasksGet, methodTasksUpdate, methodTasksCancel} {
 		// The middleware answers them; the SDK must know them to route them.
 		_ = mcp.AddReceivingCustomMethod(s, m, func(context.Context, *mcp.ServerSession, *taskParams) (*rawResult, error) {
@@ -157,11 +146,32 @@ func newTaskServer(s *mcp.Server, b *bridge.Bridge, cat *catalog.Catalog, opts *
 	return ts
 }
 
+// setTools makes the tools of cat that support tasks, bound by b, the
+// task tools; running tasks finish on the tools they started with.
+func (ts *taskServer) setTools(b *bridge.Bridge, cat *catalog.Catalog) {
+	tools := map[string]*taskTool{}
+	for _, t := range cat.Tools() {
+		if t.TaskSupport == mcpv1.TaskSupport_TASK_SUPPORT_UNSPECIFIED {
+			continue
+		}
+		call, ok := b.TaskTool(t.Name)
+		if !ok {
+			continue
+		}
+		tt := &taskTool{tool: t, call: call, ttl: t.TaskTTL}
+		if tt.ttl <= 0 {
+			tt.ttl = ts.ttl
+		}
+		tools[t.Name] = tt
+	}
+	ts.tools.Store(&tools)
+}
+
 // close cancels every running task.
 func (ts *taskServer) close() { ts.stop() }
 
 // isTaskTool reports whether the tool called name supports tasks.
-func (ts *taskServer) isTaskTool(name string) bool { return ts.tools[name] != nil }
+func (ts *taskServer) isTaskTool(name string) bool { return (*ts.tools.Load())[name] != nil }
 
 // taskParams are the params of tasks/get, tasks/update and tasks/cancel.
 type taskParams struct {
@@ -181,7 +191,7 @@ func (ts *taskServer) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 		switch method {
 		case "server/discover":
 			res, err := next(ctx, method, req)
-			if d, ok := res.(*mcp.DiscoverResult); ok && err == nil && d.Capabilities != nil && len(ts.tools) > 0 {
+			if d, ok := res.(*mcp.DiscoverResult); ok && err == nil && d.Capabilities != nil && len(*ts.tools.Load()) > 0 {
 				d.Capabilities.AddExtension(extensionTasks, nil)
 			}
 			return res, err
@@ -190,7 +200,7 @@ func (ts *taskServer) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			if !ok || r.Params == nil || r.ProtocolVersion() < firstSessionlessVersion {
 				break
 			}
-			tt := ts.tools[r.Params.Name]
+			tt := (*ts.tools.Load())[r.Params.Name]
 			if tt == nil {
 				break
 			}

@@ -101,6 +101,11 @@ func New(services []protoreflect.ServiceDescriptor, opts *Options) (*Catalog, er
 	return c, nil
 }
 
+// Empty returns a catalog of nothing.
+func Empty() *Catalog {
+	return &Catalog{byName: map[string]*Tool{}, completions: map[protoreflect.FullName]*Method{}}
+}
+
 // Tools returns every tool, sorted by name. The slice is the caller's; the
 // tools are shared and must not be modified.
 func (c *Catalog) Tools() []*Tool { return slices.Clone(c.tools) }

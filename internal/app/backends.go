@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"log/slog"
+	"maps"
 	"sort"
 	"time"
 
@@ -27,6 +28,15 @@ type backends struct {
 	// backend through gRPC reflection (reflect.go), by full name; the
 	// others are compiled in.
 	reflected map[string]protoreflect.ServiceDescriptor
+	// dialed are the backends dialBackends connected to, whose services
+	// the refresher (refresh.go) reads again.
+	dialed []dialed
+}
+
+// dialed is one backend dialBackends connected to.
+type dialed struct {
+	addr string
+	conn *grpc.ClientConn
 }
 
 func newBackends() *backends {
@@ -102,30 +112,8 @@ func dialBackends(ctx context.Context, addrs []string, creds credentials.Transpo
 			b.close()
 			return nil, fmt.Errorf("backend %s: listing its services by gRPC reflection: %w", addr, err)
 		}
-		var known, unknown, reflected []string
-		for _, n := range names {
-			if _, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(n)); err != nil {
-				unknown = append(unknown, n)
-				continue
-			}
-			known = append(known, n)
-		}
-		if len(unknown) > 0 {
-			found, err := reflectServices(ctx, conn, unknown)
-			if err != nil {
-				log.Warn("skipping services whose contract gRPC reflection could not give", "backend", addr, "error", err)
-			}
-			for _, n := range unknown {
-				if sd, ok := found[n]; ok {
-					b.reflected[n] = sd
-					known = append(known, n)
-					reflected = append(reflected, n)
-				}
-			}
-			if len(reflected) > 0 {
-				log.Info("serving services whose contracts came from gRPC reflection", "backend", addr, "services", reflected)
-			}
-		}
+		known, found := contracts(ctx, conn, names, addr, log, true)
+		maps.Copy(b.reflected, found)
 		if len(known) == 0 {
 			_ = conn.Close()
 			b.close()
@@ -135,9 +123,45 @@ func dialBackends(ctx context.Context, addrs []string, creds credentials.Transpo
 			b.close()
 			return nil, err
 		}
+		b.dialed = append(b.dialed, dialed{addr, conn})
 		log.Info("backend connected", "addr", addr, "services", known)
 	}
 	return b, nil
+}
+
+// contracts picks, among the services names a backend at addr serves, those
+// whose contracts the edge has: compiled in, or read through gRPC
+// reflection (reflected, by name). A service whose contract cannot be read
+// is skipped with a warning. announce logs the reflected ones.
+func contracts(ctx context.Context, conn grpc.ClientConnInterface, names []string, addr string, log *slog.Logger, announce bool) (known []string, reflected map[string]protoreflect.ServiceDescriptor) {
+	var unknown []string
+	for _, n := range names {
+		if _, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(n)); err != nil {
+			unknown = append(unknown, n)
+			continue
+		}
+		known = append(known, n)
+	}
+	reflected = map[string]protoreflect.ServiceDescriptor{}
+	if len(unknown) == 0 {
+		return known, reflected
+	}
+	found, err := reflectServices(ctx, conn, unknown)
+	if err != nil {
+		log.Warn("skipping services whose contract gRPC reflection could not give", "backend", addr, "error", err)
+	}
+	var names2 []string
+	for _, n := range unknown {
+		if sd, ok := found[n]; ok {
+			reflected[n] = sd
+			known = append(known, n)
+			names2 = append(names2, n)
+		}
+	}
+	if len(names2) > 0 && announce {
+		log.Info("serving services whose contracts came from gRPC reflection", "backend", addr, "services", names2)
+	}
+	return known, reflected
 }
 
 // listServices returns the services a backend serves, minus gRPC's own.

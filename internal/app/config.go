@@ -53,6 +53,10 @@ type Config struct {
 	// BackendServerName, if set, is the name their certificates must carry
 	// instead of the host dialled.
 	BackendCA, BackendCert, BackendKey, BackendServerName string
+	// CatalogRefresh is how often the edge reads its backends' services
+	// again, to follow contracts that change (refresh.go); it also does on
+	// each reconnect. Zero means DefaultCatalogRefresh; negative, never.
+	CatalogRefresh time.Duration
 	// Limits are the resource limits (limits.go); zero means the defaults.
 	Limits LimitsConfig
 	// Version is reported to clients.

@@ -32,6 +32,7 @@ func RegisterFlags(cmd string, fs *flag.FlagSet, cfg *Config) {
 	switch cmd {
 	case "serve", "stdio":
 		fs.Var(stringList{&cfg.Backends}, "backend", "gRPC backend address HOST:PORT (repeatable)")
+		fs.Var(refreshFlag{&cfg.CatalogRefresh}, "catalog-refresh", "how often to read the backends' services again by gRPC reflection, and on each reconnect, to follow contracts that change (default 30s; 0 turns it off)")
 	case "demo":
 		fs.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL for the search backend (default: embedded corpus)")
 	}
@@ -111,6 +112,32 @@ func (d duration) Set(v string) error {
 		return fmt.Errorf("want a positive duration such as \"30s\", got %q", v)
 	}
 	*d.p = x
+	return nil
+}
+
+// refreshFlag is --catalog-refresh: a duration, 0 for never (negative in
+// Config, where zero is the default).
+type refreshFlag struct{ p *time.Duration }
+
+func (f refreshFlag) String() string {
+	switch {
+	case f.p == nil || *f.p == 0:
+		return ""
+	case *f.p < 0:
+		return "0s"
+	}
+	return f.p.String()
+}
+
+func (f refreshFlag) Set(v string) error {
+	x, err := time.ParseDuration(v)
+	if err != nil || x < 0 {
+		return fmt.Errorf("want a duration such as \"30s\", or 0 for never, got %q", v)
+	}
+	if x == 0 {
+		x = -1
+	}
+	*f.p = x
 	return nil
 }
 

@@ -126,6 +126,9 @@ func Stdio(ctx context.Context, cfg Config, in io.ReadCloser, out io.WriteCloser
 	if err != nil {
 		return err
 	}
+	rctx, stopRefresh := context.WithCancel(ctx)
+	defer stopRefresh()
+	refreshCatalog(rctx, e, b, cfg.CatalogRefresh, cfg.logger())
 	return e.ServeStdio(ctx, in, out)
 }
 
@@ -200,6 +203,9 @@ func serveEdge(ctx context.Context, cfg Config, b *backends, sec security, edgeT
 		return err
 	}
 	gov.logLimits(cfg.logger())
+	rctx, stopRefresh := context.WithCancel(ctx)
+	defer stopRefresh()
+	refreshCatalog(rctx, e, b, cfg.CatalogRefresh, cfg.logger())
 	gw, err := newGateway(ctx, b.conns, sec.gatewayOptions()...)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package limits
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -176,6 +177,22 @@ func (t *ticket) undo() {
 // noRelease is the release of a call that took no slot.
 func noRelease() {}
 
+// PerTool returns the limit of a tool without one of its own
+// ([Options].PerTool).
+func (l *Limiter) PerTool() Limit { return l.tool.def }
+
+// Tools returns the per-tool overrides ([Options].Tools) in force. The map
+// is the caller's.
+func (l *Limiter) Tools() map[string]Limit { return maps.Clone(*l.tool.overrides.Load()) }
+
+// SetTools replaces the per-tool overrides, as when the tools served change
+// at run time. A call holding or waiting for a slot keeps the limit it
+// found; later calls get the new one once the tool's calls have all ended.
+func (l *Limiter) SetTools(tools map[string]Limit) {
+	tools = maps.Clone(tools)
+	l.tool.overrides.Store(&tools)
+}
+
 // Saturated reports whether the global scope has every slot taken and a
 // full queue: the next call would fail at once. It is false without a
 // global bound. [ShedOptions.Overloaded] may use it.
@@ -194,9 +211,10 @@ func (l *Limiter) InFlight() (inFlight, queued int) { return l.global.stats("") 
 
 // pool is one scope: a semaphore per key, made on demand.
 type pool struct {
-	scope     string
-	def       Limit
-	overrides map[string]Limit
+	scope string
+	def   Limit
+	// overrides are the keys' own limits, swapped whole (SetTools).
+	overrides atomic.Pointer[map[string]Limit]
 
 	mu   sync.Mutex
 	keys map[string]*slot
@@ -221,20 +239,21 @@ type slot struct {
 }
 
 func newPool(scope string, def Limit, overrides map[string]Limit, m *concurrencyMetrics) *pool {
-	return &pool{
+	p := &pool{
 		scope:     scope,
 		def:       def,
-		overrides: overrides,
 		keys:      map[string]*slot{},
 		inFlight:  m.inFlight.WithLabelValues(scope),
 		queued:    m.queued.WithLabelValues(scope),
 		queueFull: m.rejected.WithLabelValues(scope, ReasonQueueFull),
 		timedOut:  m.rejected.WithLabelValues(scope, ReasonWaitTimeout),
 	}
+	p.overrides.Store(&overrides)
+	return p
 }
 
 func (p *pool) limit(key string) Limit {
-	if l, ok := p.overrides[key]; ok {
+	if l, ok := (*p.overrides.Load())[key]; ok {
 		return l
 	}
 	return p.def
