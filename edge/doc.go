@@ -13,7 +13,18 @@
 //   - rate and concurrency limits per principal and per tool, and bounded
 //     streams ([Limits]; limits.go, streams.go);
 //   - authentication, scope checks and the principal's binding to its
-//     sessions (auth.go, sessions.go).
+//     sessions (auth.go, sessions.go);
+//   - resources, templates, subscriptions, prompts and completions, each a
+//     backend RPC declared by an option (features.go);
+//   - the tasks extension, io.modelcontextprotocol/tasks, on live gRPC calls
+//     (tasks*.go);
+//   - Mcp-Param-* header checks for both paths (params.go);
+//   - a catalog that changes at run time, with list_changed to every session
+//     kind (catalogswap.go).
+//
+// Bidi tools that ask their client for input (elicitation, sampling, roots)
+// are package bridge's: server-to-client requests on sessions, sealed
+// multi-round trips on 2026-07-28.
 //
 // For speed it answers the hot requests itself, never differently from the
 // SDK (tests compare the two): tools/call (fastpath.go), initialize with the
