@@ -47,6 +47,11 @@ type Options struct {
 	// served by the SDK. It is for comparisons, and a switch should the
 	// fast path ever be at fault.
 	SDKOnly bool
+	// PageSize is the most items one tools/list, prompts/list,
+	// resources/list or resources/templates/list page holds; the client
+	// follows nextCursor for the rest. Lists are in name (URI) order, the
+	// same on every page walk. Zero means the SDK's default (1000).
+	PageSize int
 	// Auth, if not nil, authenticates every HTTP request (see auth.go): a
 	// request without a credential it accepts gets its 401, and every tool
 	// call is authorized against the tool's scopes. Nil serves everyone, as
@@ -191,6 +196,7 @@ func New(cat *catalog.Catalog, resolve bridge.Resolver, opts *Options) (*Edge, e
 	serverOpts := &mcp.ServerOptions{
 		Logger:   sdkLogger,
 		HasTools: true,
+		PageSize: o.PageSize,
 	}
 	e.features.serverOptions(serverOpts)
 	e.server = mcp.NewServer(&mcp.Implementation{Name: o.Name, Title: "toolwire edge", Version: o.Version}, serverOpts)

@@ -57,6 +57,9 @@ type Config struct {
 	// again, to follow contracts that change (refresh.go); it also does on
 	// each reconnect. Zero means DefaultCatalogRefresh; negative, never.
 	CatalogRefresh time.Duration
+	// PageSize is the most items one MCP list page holds; zero means the
+	// SDK's default.
+	PageSize int
 	// Limits are the resource limits (limits.go); zero means the defaults.
 	Limits LimitsConfig
 	// Version is reported to clients.

@@ -19,6 +19,7 @@ func RegisterFlags(cmd string, fs *flag.FlagSet, cfg *Config) {
 	case "demo", "serve", "stdio":
 		fs.Var(duration{p: &cfg.DefaultTimeout}, "default-timeout", "deadline of a tool call when neither tool nor client sets one (default 60s)")
 		fs.Var(duration{p: &cfg.MaxTimeout}, "max-timeout", "cap on every tool call's deadline (default 10m)")
+		fs.Var(count[int]{p: &cfg.PageSize}, "page-size", "most items one tools/list, prompts/list or resources/list page holds; clients follow nextCursor (0: 1000)")
 	}
 	switch cmd {
 	case "demo", "serve":

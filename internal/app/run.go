@@ -187,6 +187,7 @@ func newEdge(cfg Config, b *backends, sec security, gov *governance) (*edge.Edge
 		Credentials:      sec.minter,
 		Limits:           lim,
 		KeepAlive:        gov.cfg.keepAlive(),
+		PageSize:         cfg.PageSize,
 	})
 }
 
