@@ -268,12 +268,12 @@ func (e *Edge) toolScopes(name string) []string {
 }
 
 // notifyLazy writes list k's change to the GET stream of each session that
-// has no SDK session, or is still opening one, and starts learning the
-// initialize result again.
+// has no SDK session, or is still opening one (or keeps it for the stream's
+// resumption, resume.go), and starts learning the initialize result again.
 func (e *Edge) notifyLazy(k listKind) {
 	e.inits.Store(&initResults{})
 	gen := e.catalog.gens[k].Load()
-	msg := []byte("event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"" + listChangedMethods[k] + "\",\"params\":{}}\n\n")
+	msg := []byte(`{"jsonrpc":"2.0","method":"` + listChangedMethods[k] + `","params":{}}`)
 	t := e.sessions
 	t.mu.RLock()
 	all := make([]*liveSession, 0, len(t.m))
@@ -283,14 +283,13 @@ func (e *Edge) notifyLazy(k listKind) {
 	t.mu.RUnlock()
 	for _, s := range all {
 		s.mu.Lock()
-		hw := s.get
-		if s.lazy == nil || hw == nil {
-			s.mu.Unlock()
+		lazy := s.lazy != nil
+		s.mu.Unlock()
+		if !lazy || !s.events.serving() {
 			continue
 		}
 		s.notified[k].Store(gen)
-		s.mu.Unlock()
-		_, _ = hw.Write(msg)
+		s.publish(msg)
 	}
 }
 

@@ -28,9 +28,10 @@ import (
 // connection: a client that went away is noticed when a keep-alive comment
 // fails to write, within two keep-alive periods, and the stream is closed.
 //
-// Only HTTP/1.x streams are taken over (HTTP/2 cannot be hijacked), and only
-// plain GETs: resumption (Last-Event-ID) and anything unusual stay with the
-// SDK and net/http as before.
+// Only HTTP/1.x streams are taken over (HTTP/2 cannot be hijacked);
+// anything unusual stays with the SDK and net/http as before. The edge
+// numbers the stream's events and resumes it from a Last-Event-ID itself
+// (resume.go).
 
 // DefaultKeepAlive is the period of SSE keep-alive comments on idle streams.
 const DefaultKeepAlive = 25 * time.Second
@@ -43,13 +44,38 @@ const streamWriteTimeout = 10 * time.Second
 // taken over. It reports false, having written nothing, when the SDK must
 // serve it instead.
 func (e *Edge) serveStream(w http.ResponseWriter, r *http.Request, s *liveSession) bool {
-	if r.ProtoMajor != 1 || r.Header.Get("Last-Event-Id") != "" || !fastSessionVersions[r.Header.Get(headerProtocolVersion)] {
+	version := r.Header.Get(headerProtocolVersion)
+	if r.ProtoMajor != 1 || !fastSessionVersions[version] {
 		return false
 	}
 	if _, streamOK := accepts(r.Header["Accept"]); !streamOK {
 		return false
 	}
-	if s.streaming() {
+	// A resuming client names the last event it has (resume.go).
+	lastIDs, resuming := r.Header["Last-Event-Id"]
+	var last uint64
+	if resuming {
+		n, ours, ok := parseResumeID(lastIDs[0])
+		if !ok || !ours {
+			resumeError(w, !ok, lastIDs[0])
+			return true
+		}
+		last = n
+	}
+	// The history's lock orders the stream's events: none is numbered or
+	// written between the replay (or the priming event) and the stream's
+	// attaching.
+	l := &s.events
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var replay [][]byte
+	if resuming {
+		var ok bool
+		if replay, ok = l.resumeFrom(last); !ok {
+			resumeError(w, false, lastIDs[0])
+			return true
+		}
+	} else if s.streaming() {
 		// As the SDK answers a second GET stream.
 		http.Error(w, "stream ID conflicts with ongoing stream", http.StatusConflict)
 		return true
@@ -64,18 +90,33 @@ func (e *Edge) serveStream(w http.ResponseWriter, r *http.Request, s *liveSessio
 	}
 	hw.h.Set("Cache-Control", "no-cache, no-transform")
 	hw.h.Set("Content-Type", "text/event-stream")
-	if !s.attach(hw) {
+	if !s.attach(hw, resuming) {
 		_ = conn.Close()
 		return true
 	}
+	if l.next == 0 {
+		l.next = 1 // ids count from 1, once per session
+	}
+	l.on = true
 	if e.maxStream > 0 {
 		hw.mu.Lock()
 		hw.deadline = time.AfterFunc(e.maxStream, hw.close)
 		hw.mu.Unlock()
 	}
 	// An SSE comment first, so that proxies pass the header on at once (as
-	// the SDK does).
-	_, _ = hw.Write([]byte(": ok\n\n"))
+	// the SDK does); then the events the client missed, or, from
+	// 2025-11-25, the priming event that lets it resume a stream that has
+	// carried nothing yet (older clients may not expect an empty event).
+	b := []byte(": ok\n\n")
+	if !resuming && version >= "2025-11-25" {
+		b = l.appendPriming(b)
+	}
+	_, _ = hw.Write(b)
+	for _, ev := range replay {
+		if _, err := hw.Write(ev); err != nil {
+			break
+		}
+	}
 	return true
 }
 
@@ -99,22 +140,23 @@ func (e *Edge) standaloneNotifications(next mcp.MethodHandler) mcp.MethodHandler
 		if e.notifiedAlready(s, method) {
 			return nil, nil // the edge wrote it before the SDK session opened
 		}
-		hw := s.stream()
-		if hw == nil {
+		if !s.events.serving() {
 			return next(ctx, method, req)
 		}
 		params, err := json.Marshal(req.GetParams())
 		if err != nil {
 			return nil, err
 		}
-		msg := make([]byte, 0, len(params)+len(method)+64)
-		msg = append(msg, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":"...)
+		msg := make([]byte, 0, len(params)+len(method)+48)
+		msg = append(msg, `{"jsonrpc":"2.0","method":`...)
 		msg = appendString(msg, method)
 		msg = append(msg, `,"params":`...)
 		msg = append(msg, params...)
-		msg = append(msg, "}\n\n"...)
-		_, err = hw.Write(msg)
-		return nil, err
+		msg = append(msg, '}')
+		if s.publish(msg) {
+			return nil, nil
+		}
+		return next(ctx, method, req)
 	}
 }
 

@@ -71,6 +71,11 @@ func (e *Edge) serveStreamable(w http.ResponseWriter, r *http.Request) {
 		if e.serveStream(w, r, s) {
 			return
 		}
+		if !s.streaming() {
+			// The SDK serves the stream, with no event ids: the edge's
+			// history would hold its messages back (resume.go).
+			s.events.off()
+		}
 	case r.Method == http.MethodDelete && s != nil:
 		if s.sdkSession() == nil && s.closeLazy() {
 			w.WriteHeader(http.StatusNoContent) // as the SDK answers

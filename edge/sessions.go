@@ -60,6 +60,9 @@ type liveSession struct {
 	// get is the standalone GET stream the edge serves (getstream.go), if
 	// one is open.
 	get *hijackedWriter
+	// events number and keep the messages of the standalone stream, for a
+	// client that resumes it (resume.go).
+	events eventLog
 	// notified are the list changes (catalogState.gens) the edge wrote to
 	// the GET stream itself while the session had no SDK session, by
 	// listKind (catalogswap.go).
@@ -137,13 +140,16 @@ func (t *sessionTable) bySDKID(id string) *liveSession {
 }
 
 // attach makes hw the session's GET stream, which holds the session alive
-// until it ends; false if the session has closed.
-func (s *liveSession) attach(hw *hijackedWriter) bool {
+// until it ends; false if the session has closed, or has a stream and
+// replace is false. With replace, a stream already open is ended: hw, a
+// resumed stream, takes its place (resume.go).
+func (s *liveSession) attach(hw *hijackedWriter, replace bool) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.timer == nil || s.get != nil {
+	if s.timer == nil || (s.get != nil && !replace) {
+		s.mu.Unlock()
 		return false
 	}
+	old := s.get
 	s.get = hw
 	if s.refs == 0 {
 		s.timer.Stop()
@@ -156,6 +162,10 @@ func (s *liveSession) attach(hw *hijackedWriter) bool {
 		}
 		s.mu.Unlock()
 		s.release()
+	}
+	s.mu.Unlock()
+	if old != nil {
+		old.close() // its onClose releases its count
 	}
 	return true
 }
