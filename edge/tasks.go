@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/toolwire/toolwire/edge/bridge"
 	"github.com/toolwire/toolwire/edge/catalog"
@@ -56,8 +58,10 @@ const (
 )
 
 // TaskOptions configure the tasks extension. Nil or zero fields take the
-// defaults. Tasks live in the edge's memory: a replica serves the tasks it
-// created.
+// defaults. Without Redis, tasks live in the edge's memory: a replica serves
+// the tasks it created. With Redis, every replica that shares it serves
+// every task (tasks_redis.go); the call still runs in the replica that
+// created it.
 type TaskOptions struct {
 	// TTL is how long a task stays readable by tasks/get once it has ended,
 	// for tools without a task_ttl; zero means [DefaultTaskTTL].
@@ -68,8 +72,21 @@ type TaskOptions struct {
 	// MaxLive caps the tasks running at once; MaxKept those held, running
 	// or ended within their TTL. A call that would pass either is refused
 	// with limits.CodeOverloaded. Zero means [DefaultMaxLiveTasks] and
-	// [DefaultMaxKeptTasks].
+	// [DefaultMaxKeptTasks]. Both count this replica's tasks, with or
+	// without Redis.
 	MaxLive, MaxKept int
+	// Redis, if not nil, keeps the task records in Redis, so that
+	// tasks/get, tasks/update and tasks/cancel reach a task from any
+	// replica that uses the same Redis and RedisPrefix. The edge does not
+	// close it.
+	Redis redis.UniversalClient
+	// RedisPrefix starts every task key and channel in Redis; "" means
+	// [DefaultTaskRedisPrefix].
+	RedisPrefix string
+	// Lease is how long a replica's running tasks outlive it: a replica
+	// renews its lease every Lease/3, and a task whose replica's lease has
+	// lapsed is reported failed. Zero means [DefaultTaskLease].
+	Lease time.Duration
 }
 
 // The tasks extension's wire names.
@@ -127,13 +144,17 @@ func newTaskServer(s *mcp.Server, b *bridge.Bridge, cat *catalog.Catalog, opts *
 	}
 	base, stop := context.WithCancel(context.Background())
 	ts := &taskServer{
-		store:  newMemTasks(o.MaxLive, o.MaxKept),
 		ttl:    o.TTL,
 		poll:   o.PollInterval,
 		logger: logger,
 		now:    time.Now,
 		base:   base,
 		stop:   stop,
+	}
+	mem := newMemTasks(o.MaxLive, o.MaxKept)
+	ts.store = mem
+	if o.Redis != nil {
+		ts.store = newRedisTasks(mem, o.Redis, o.RedisPrefix, o.Lease, logger, ts.serveCommand)
 	}
 	ts.setTools(b, cat)
 	for _, m := range []string{methodTasksGet, methodTasksUpdate, methodTasksCancel} {
@@ -168,7 +189,10 @@ func (ts *taskServer) setTools(b *bridge.Bridge, cat *catalog.Catalog) {
 }
 
 // close cancels every running task.
-func (ts *taskServer) close() { ts.stop() }
+func (ts *taskServer) close() {
+	ts.store.close()
+	ts.stop()
+}
 
 // isTaskTool reports whether the tool called name supports tasks.
 func (ts *taskServer) isTaskTool(name string) bool { return (*ts.tools.Load())[name] != nil }
@@ -224,10 +248,12 @@ func (ts *taskServer) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			if err != nil {
 				return nil, err
 			}
-			switch method {
-			case methodTasksGet:
+			switch {
+			case method == methodTasksGet:
 				return ts.get(t), nil
-			case methodTasksUpdate:
+			case t.remote != "":
+				return ts.forward(ctx, t, method, r.Params.InputResponses)
+			case method == methodTasksUpdate:
 				return ts.update(t, r.Params.InputResponses)
 			default:
 				return ts.cancel(t), nil
@@ -259,12 +285,21 @@ func (ts *taskServer) lookup(ctx context.Context, id string) (*task, error) {
 	if id == "" {
 		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "missing taskId"}
 	}
-	t, ok := ts.store.get(id)
-	if !ok || t.owner != ownerOf(ctx) {
+	t, err := ts.store.get(ctx, id)
+	switch {
+	case errors.Is(err, errNoTask):
+		return nil, errUnknownTask
+	case err != nil:
+		ts.logger.Warn("tasks: store unavailable", "task", id, "error", err)
+		return nil, errTaskStore
+	case t.owner != ownerOf(ctx):
 		return nil, errUnknownTask
 	}
 	return t, nil
 }
+
+// errTaskStore answers a tasks request the shared store could not serve.
+var errTaskStore = &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "the task store is unavailable; try again"}
 
 // tooManyTasks is the refusal of a call that would pass the store's caps.
 func tooManyTasks() error {
@@ -299,9 +334,41 @@ func (ts *taskServer) cancel(t *task) mcp.Result {
 	t.mu.Unlock()
 	if live {
 		t.cancel()
+		ts.store.changed(t, true)
 		ts.logger.Debug("task cancelled", "task", t.id, "tool", t.tool)
 	}
 	return ack()
+}
+
+// forward serves tasks/update and tasks/cancel of a task another replica
+// runs: a request the task's record shows to be moot (a cancel of an ended
+// task, an update of one that waits for no input) is acknowledged here, as
+// the owner would; the others go to the owner, which answers them.
+func (ts *taskServer) forward(ctx context.Context, t *task, method string, responses map[string]json.RawMessage) (mcp.Result, error) {
+	op := "cancel"
+	if method == methodTasksUpdate {
+		op = "update"
+		if t.status != taskInputRequired || len(responses) == 0 {
+			return ack(), nil
+		}
+	} else if terminal(t.status) {
+		return ack(), nil
+	}
+	if err := ts.store.forward(ctx, t, op, responses); err != nil {
+		return nil, err
+	}
+	return ack(), nil
+}
+
+// serveCommand serves a tasks/update or tasks/cancel that another replica
+// forwarded (tasks_redis.go) for t, a task of this replica.
+func (ts *taskServer) serveCommand(t *task, op string, responses map[string]json.RawMessage) error {
+	if op == "update" {
+		_, err := ts.update(t, responses)
+		return err
+	}
+	ts.cancel(t)
+	return nil
 }
 
 // envelope is the task's fields as a result of resultType rt, with more
@@ -340,11 +407,24 @@ func ack() mcp.Result {
 // input round that inputResponses names. Answers to anything else are
 // ignored; the round goes on once every request of it is answered.
 func (ts *taskServer) update(t *task, responses map[string]json.RawMessage) (mcp.Result, error) {
+	changed, err := ts.answer(t, responses)
+	if err != nil {
+		return nil, err
+	}
+	if changed {
+		ts.store.changed(t, true)
+	}
+	return ack(), nil
+}
+
+// answer takes the answers of responses to t's pending input round, and
+// reports whether it took any.
+func (ts *taskServer) answer(t *task, responses map[string]json.RawMessage) (bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	ask := t.ask
 	if ask == nil || t.status != taskInputRequired {
-		return ack(), nil
+		return false, nil
 	}
 	// Check every answer before taking any.
 	answers := map[string]*mcpv1.InputResponse{}
@@ -358,12 +438,12 @@ func (ts *taskServer) update(t *task, responses map[string]json.RawMessage) (mcp
 		}
 		resp, err := inputResponse(key, raw, req)
 		if err != nil {
-			return nil, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
+			return false, &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: err.Error()}
 		}
 		answers[key] = resp
 	}
 	if len(answers) == 0 {
-		return ack(), nil
+		return false, nil
 	}
 	for key, resp := range answers {
 		ask.answers.Responses[key] = resp
@@ -374,7 +454,7 @@ func (ts *taskServer) update(t *task, responses map[string]json.RawMessage) (mcp
 		t.status, t.ask = taskWorking, nil
 		close(ask.done)
 	}
-	return ack(), nil
+	return true, nil
 }
 
 // inputResponse converts the client's answer raw to the request req, keyed

@@ -97,6 +97,9 @@ func (ts *taskServer) start(ctx context.Context, req *mcp.CallToolRequest, tt *t
 		}
 		return syncResult(a)
 	}
+	// The client learns the task's id now: its record must be readable
+	// from every replica first.
+	ts.store.changed(t, true)
 	ts.logger.Debug("task created", "task", t.id, "tool", t.tool)
 	return ts.envelope(t, "task", nil), nil
 }
@@ -231,10 +234,14 @@ func (r *taskRun) Progress(_ context.Context, progress, total float64, message s
 		}
 	}
 	r.t.mu.Lock()
-	if !terminal(r.t.status) {
+	live := !terminal(r.t.status)
+	if live {
 		r.t.message, r.t.updated = message, r.ts.now()
 	}
 	r.t.mu.Unlock()
+	if live {
+		r.ts.store.changed(r.t, false)
+	}
 	return nil
 }
 
@@ -304,6 +311,7 @@ func (ts *taskServer) ask(ctx context.Context, t *task, caps bridge.Capabilities
 	}
 	t.status, t.ask, t.updated = taskInputRequired, a, ts.now()
 	t.mu.Unlock()
+	ts.store.changed(t, false)
 	select {
 	case <-a.done:
 		return a.answers, nil

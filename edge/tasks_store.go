@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -13,11 +14,11 @@ import (
 // Where tasks live (tasks.go). A task is a gRPC call the edge keeps running
 // after the request that started it was answered, and its record: status,
 // status message, timestamps, and once it ends its inlined result or error.
-// Both live in this process: the call holds a stream to the backend, and
-// tasks/cancel and tasks/update must reach it. The records sit behind
-// taskStore, kept in memory here (one replica); a shared store would have to
-// route tasks/cancel and tasks/update to the replica that runs the call, and
-// is not built.
+// The call lives in the replica that started it (its owner): it holds a
+// stream to the backend, which tasks/cancel and tasks/update must reach. The
+// records sit behind taskStore: kept in memory here (memTasks, one replica),
+// or shared through Redis (redisTasks, tasks_redis.go), which routes
+// tasks/cancel and tasks/update to the owner.
 
 // Task statuses (SEP-2663).
 const (
@@ -28,23 +29,39 @@ const (
 	taskCancelled     = "cancelled"
 )
 
-// errTooManyTasks is what a full store says.
-var errTooManyTasks = errors.New("too many tasks")
+// errTooManyTasks is what a full store says; errNoTask, a store that does
+// not hold the task.
+var (
+	errTooManyTasks = errors.New("too many tasks")
+	errNoTask       = errors.New("no such task")
+)
 
 // taskStore holds an edge's tasks by id. Implementations are safe for
-// concurrent use.
+// concurrent use. The caps on live and kept tasks count this replica's
+// tasks only.
 type taskStore interface {
 	// add stores t under t.id, or fails with errTooManyTasks when the store
 	// holds its maximum of live (running) or kept tasks.
 	add(t *task) error
-	// get returns the task id, if it is held and has not expired.
-	get(id string) (*task, bool)
+	// get returns the task id, if it is held and has not expired: this
+	// replica's own, or a snapshot of another replica's record (its remote
+	// field set). It fails with errNoTask, or with the store's error.
+	get(ctx context.Context, id string) (*task, error)
+	// changed tells the store that t's record changed: an urgent change is
+	// stored before changed returns, others within the store's write
+	// interval.
+	changed(t *task, urgent bool)
 	// ended tells the store that t has reached a terminal status: it no
 	// longer counts as live, and expires t.ttl after now.
 	ended(t *task)
 	// remove drops t, which has not ended and never will be a task (a call
 	// that answered its request itself).
 	remove(t *task)
+	// forward sends op ("cancel" or "update", with responses) to the
+	// replica that runs the remote task t, and returns its answer.
+	forward(ctx context.Context, t *task, op string, responses map[string]json.RawMessage) error
+	// close stops the store's own work, once the edge closes.
+	close()
 }
 
 // task is one task: the running call's controls and its record.
@@ -56,8 +73,11 @@ type task struct {
 	// ttl is how long the task stays readable once it has ended.
 	ttl     time.Duration
 	created time.Time
-	// cancel cancels the call.
+	// cancel cancels the call; nil for a remote task.
 	cancel func()
+	// remote is the replica that runs the task, for a snapshot of another
+	// replica's record (tasks_redis.go); empty for this replica's tasks.
+	remote string
 
 	mu      sync.Mutex
 	status  string
@@ -131,7 +151,15 @@ func (s *memTasks) add(t *task) error {
 	return nil
 }
 
-func (s *memTasks) get(id string) (*task, bool) {
+func (s *memTasks) get(_ context.Context, id string) (*task, error) {
+	if t, ok := s.local(id); ok {
+		return t, nil
+	}
+	return nil, errNoTask
+}
+
+// local returns this replica's task id, if it has not expired.
+func (s *memTasks) local(id string) (*task, bool) {
 	s.mu.Lock()
 	t, ok := s.tasks[id]
 	s.mu.Unlock()
@@ -153,6 +181,14 @@ func (s *memTasks) ended(t *task) {
 	s.live--
 	s.mu.Unlock()
 }
+
+func (s *memTasks) changed(*task, bool) {}
+
+func (s *memTasks) forward(context.Context, *task, string, map[string]json.RawMessage) error {
+	return errNoTask
+}
+
+func (s *memTasks) close() {}
 
 func (s *memTasks) remove(t *task) {
 	s.mu.Lock()

@@ -32,11 +32,11 @@ func TestMemTasks(t *testing.T) {
 		t.Fatalf("fourth kept task: %v", err)
 	}
 	now = now.Add(30 * time.Second)
-	if _, ok := s.get("a"); !ok {
+	if _, ok := s.local("a"); !ok {
 		t.Fatal("an ended task expired before its TTL")
 	}
 	now = now.Add(31 * time.Second)
-	if _, ok := s.get("a"); ok {
+	if _, ok := s.local("a"); ok {
 		t.Fatal("an ended task outlived its TTL")
 	}
 	if err := s.add(newTask("d")); err != nil {
@@ -46,11 +46,11 @@ func TestMemTasks(t *testing.T) {
 		t.Error("the expired task was not swept")
 	}
 	// A running task never expires; a removed one is gone at once.
-	if _, ok := s.get("c"); !ok {
+	if _, ok := s.local("c"); !ok {
 		t.Error("a running task expired")
 	}
 	s.remove(c)
-	if _, ok := s.get("c"); ok || s.live != 1 {
+	if _, ok := s.local("c"); ok || s.live != 1 {
 		t.Errorf("after remove: found %v, live %d", ok, s.live)
 	}
 }

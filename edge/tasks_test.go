@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -268,9 +269,19 @@ func (b *taskBackend) serviceDesc() *grpc.ServiceDesc {
 type taskFixture struct {
 	backend *taskBackend
 	url     string
+	// headers go on every request, before the request's own.
+	headers []string
 }
 
 func newTaskFixture(t *testing.T, opts *edge.TaskOptions) *taskFixture {
+	t.Helper()
+	b, resolve, cat := startTaskBackend(t)
+	return &taskFixture{backend: b, url: newTaskEdge(t, cat, resolve, &edge.Options{Tasks: opts})}
+}
+
+// startTaskBackend serves a taskBackend on an in-memory connection, and
+// returns it, the resolver of its service, and its catalog.
+func startTaskBackend(t *testing.T) (*taskBackend, func(protoreflect.FullName) (grpc.ClientConnInterface, bool), *catalog.Catalog) {
 	t.Helper()
 	fd := taskFile(t)
 	b := &taskBackend{fd: fd, started: make(chan struct{}, 8), ended: make(chan struct{}, 8), release: make(chan struct{})}
@@ -291,20 +302,27 @@ func newTaskFixture(t *testing.T, opts *edge.TaskOptions) *taskFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := edge.New(cat, func(name protoreflect.FullName) (grpc.ClientConnInterface, bool) {
+	resolve := func(name protoreflect.FullName) (grpc.ClientConnInterface, bool) {
 		return conn, name == svc.FullName()
-	}, &edge.Options{
-		Metrics: observe.NewMetrics(nil),
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Tasks:   opts,
-	})
+	}
+	return b, resolve, cat
+}
+
+// newTaskEdge serves an edge of cat with opts (metrics and a quiet logger
+// added), closed when the test ends, and returns its /mcp URL.
+func newTaskEdge(t *testing.T, cat *catalog.Catalog, resolve func(protoreflect.FullName) (grpc.ClientConnInterface, bool), opts *edge.Options) string {
+	t.Helper()
+	o := *opts
+	o.Metrics = observe.NewMetrics(nil)
+	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	e, err := edge.New(cat, resolve, &o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
 	srv := httptest.NewServer(e.Handler())
 	t.Cleanup(srv.Close)
-	return &taskFixture{backend: b, url: srv.URL + "/mcp"}
+	return srv.URL + "/mcp"
 }
 
 // rpcReply is a JSON-RPC response, with the HTTP status it came with.
@@ -350,6 +368,7 @@ func (f *taskFixture) rpc(t *testing.T, method string, params map[string]any, ca
 	if id, ok := params["taskId"].(string); ok {
 		req.Header.Set("Mcp-Name", id)
 	}
+	headers = append(slices.Clip(f.headers), headers...)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -585,9 +604,20 @@ func TestTaskLimit(t *testing.T) {
 	f := newTaskFixture(t, &edge.TaskOptions{MaxLive: 1})
 	id := f.create(t, "work", map[string]any{"mode": "wait"})
 	f.rpc(t, "tools/call", map[string]any{"name": "work", "arguments": map[string]any{}}, tasksExt).code(t, -32030, 200)
+	// Cancelled only once the backend runs it: a call cancelled before it
+	// reaches the backend never starts there, and never ends there either.
+	select {
+	case <-f.backend.started:
+	case <-time.After(waitBound):
+		t.Fatal("the backend call did not start")
+	}
 	f.rpc(t, "tasks/cancel", map[string]any{"taskId": id}, tasksExt).ok(t)
 	f.await(t, id, taskEnded)
-	<-f.backend.ended
+	select {
+	case <-f.backend.ended:
+	case <-time.After(waitBound):
+		t.Fatal("the cancelled task's backend call did not end")
+	}
 	// The ended task no longer counts.
 	f.await(t, f.create(t, "work", map[string]any{}), taskEnded)
 }

@@ -22,7 +22,7 @@ func registerLimitFlags(cmd string, fs *flag.FlagSet, cfg *Config) {
 	l := &cfg.Limits
 
 	// Rate limits and calls in flight apply to every transport, stdio too.
-	fs.StringVar(&l.RedisURL, "redis-url", l.RedisURL, "Redis URL (redis://HOST:PORT/DB): rate budgets shared by every replica using it (default: each replica keeps its own)")
+	fs.StringVar(&l.RedisURL, "redis-url", l.RedisURL, "Redis URL (redis://HOST:PORT/DB): rate budgets and tasks shared by every replica using it (default: each replica keeps its own)")
 	fs.StringVar(&l.RedisPrefix, "redis-prefix", l.RedisPrefix, "start of every rate-limit key in Redis; replicas that share budgets use one prefix")
 	fs.Var(duration{p: &l.RedisTimeout}, "redis-timeout", "bound on one rate decision in Redis; a slower one falls back")
 	fs.Var(fallbackMode{&l.RateFallback}, "rate-limit-fallback", "what rate limits do while Redis fails: local (each replica enforces the budget alone), allow or deny")

@@ -30,9 +30,10 @@ import (
 // request and concurrency bounds, stream duration, keep-alives), and is
 // refused where no limit would be unsafe (timeouts, sizes).
 type LimitsConfig struct {
-	// RedisURL, when set, keeps rate budgets in Redis
-	// (redis://[:password@]host:port/db), one budget for every replica
-	// that uses it; otherwise each replica keeps its own.
+	// RedisURL, when set, keeps rate budgets and tasks in Redis
+	// (redis://[:password@]host:port/db): one budget for every replica
+	// that uses it, and tasks any of them serves; otherwise each replica
+	// keeps its own.
 	RedisURL string
 	// RedisPrefix starts every rate-limit key in Redis: deployments that
 	// share a Redis but not their budgets use different prefixes.
@@ -141,8 +142,8 @@ func limitsOf(cfg Config) LimitsConfig {
 }
 
 // governance is what the limits of cfg turn into: the edge's Limits, the
-// concurrency limiter that load shedding watches, and the Redis client to
-// close at the end.
+// concurrency limiter that load shedding watches, and the Redis client
+// (rate budgets and tasks, shared by the replicas) to close at the end.
 type governance struct {
 	cfg     LimitsConfig
 	rate    ratelimit.Limiter
@@ -150,47 +151,62 @@ type governance struct {
 	limiter *limits.Limiter
 }
 
-// newGovernance builds the rate store (and connects to Redis) for cfg. The
-// concurrency limiter waits for the catalog (edgeLimits).
+// newGovernance connects to Redis, if cfg has a URL, and builds the rate
+// store for cfg. The concurrency limiter waits for the catalog
+// (edgeLimits).
 func newGovernance(ctx context.Context, cfg Config) (*governance, error) {
 	lc := limitsOf(cfg)
 	g := &governance{cfg: lc}
-	if lc.RateLimit == 0 && len(lc.RateClasses) == 0 {
-		return g, nil
-	}
+	rated := lc.RateLimit != 0 || len(lc.RateClasses) > 0
 	mode, err := ratelimit.ParseFallbackMode(lc.RateFallback)
-	if err != nil {
+	if rated && err != nil {
 		return nil, fmt.Errorf("--rate-limit-fallback: %w", err)
 	}
+	if lc.RedisURL != "" {
+		opt, err := redis.ParseURL(lc.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("--redis-url: %w", err)
+		}
+		// The Fallback's timeout bounds each decision through the context;
+		// the client must honour it rather than its own, longer read
+		// timeout.
+		opt.ContextTimeoutEnabled = true
+		g.redis = redis.NewClient(opt)
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := g.redis.Ping(pctx).Err(); err != nil {
+			// Not fatal: rate limits fall back, and tasks requests fail,
+			// until Redis answers.
+			cfg.logger().Warn("Redis does not answer; rate limits fall back, and tasks requests fail, until it does",
+				"mode", string(mode), "error", err)
+		} else {
+			cfg.logger().Info("rate limits and tasks shared through Redis", "addr", opt.Addr, "db", opt.DB)
+		}
+	}
+	if !rated {
+		return g, nil
+	}
 	local := ratelimit.NewLocal(nil)
-	if lc.RedisURL == "" {
+	if g.redis == nil {
 		g.rate = local
 		return g, nil
 	}
-	opt, err := redis.ParseURL(lc.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("--redis-url: %w", err)
-	}
-	// The Fallback's timeout bounds each decision through the context; the
-	// client must honour it rather than its own, longer read timeout.
-	opt.ContextTimeoutEnabled = true
-	g.redis = redis.NewClient(opt)
 	g.rate = ratelimit.NewFallback(ratelimit.NewRedis(g.redis, &ratelimit.RedisOptions{Prefix: lc.RedisPrefix}), &ratelimit.FallbackOptions{
 		Mode:    mode,
 		Timeout: lc.RedisTimeout,
 		Local:   local,
 		Logger:  cfg.logger(),
 	})
-	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if err := g.redis.Ping(pctx).Err(); err != nil {
-		// Not fatal: the edge serves with the fallback until Redis answers.
-		cfg.logger().Warn("Redis does not answer; rate limits fall back until it does",
-			"mode", string(mode), "error", err)
-	} else {
-		cfg.logger().Info("rate limits shared through Redis", "addr", opt.Addr, "db", opt.DB)
-	}
 	return g, nil
+}
+
+// tasks are the edge's TaskOptions: tasks shared through Redis when the
+// edge has it, else the defaults (in memory, one replica).
+func (g *governance) tasks() *edge.TaskOptions {
+	if g.redis == nil {
+		return nil
+	}
+	return &edge.TaskOptions{Redis: g.redis}
 }
 
 func (g *governance) close() {

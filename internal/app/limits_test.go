@@ -177,3 +177,30 @@ func startDemoWith(t *testing.T, cfg Config) string {
 		}
 	}
 }
+
+// --redis-url alone shares tasks: the client exists without rate limits,
+// and the edge's tasks use it; without it, tasks stay in memory.
+func TestGovernanceRedisForTasks(t *testing.T) {
+	ctx := context.Background()
+	cfg := Config{Logger: quiet, Limits: DefaultLimits()}
+	g, err := newGovernance(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.redis != nil || g.tasks() != nil {
+		t.Errorf("without --redis-url: client %v, tasks %v", g.redis, g.tasks())
+	}
+	// A Redis that does not answer is not fatal.
+	cfg.Limits.RedisURL = "redis://127.0.0.1:1/0"
+	g, err = newGovernance(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	if g.redis == nil || g.rate != nil {
+		t.Fatalf("--redis-url without rate limits: client %v, rate %v", g.redis, g.rate)
+	}
+	if o := g.tasks(); o == nil || o.Redis != g.redis {
+		t.Errorf("tasks = %+v, want the governance's client", o)
+	}
+}

@@ -188,6 +188,7 @@ func newEdge(cfg Config, b *backends, sec security, gov *governance) (*edge.Edge
 		Limits:           lim,
 		KeepAlive:        gov.cfg.keepAlive(),
 		PageSize:         cfg.PageSize,
+		Tasks:            gov.tasks(),
 	})
 }
 
