@@ -105,28 +105,12 @@ func (ts *taskServer) start(ctx context.Context, req *mcp.CallToolRequest, tt *t
 }
 
 // taskCall is the bridge's view of req, as the bridge's own SDK handler
-// builds it, without the multi-round-trip (the task's asker wraps it).
+// builds it, with the capabilities the task decided on and without the
+// multi-round-trip (the task's asker wraps it).
 func taskCall(req *mcp.CallToolRequest, caps bridge.Capabilities) *bridge.Call {
-	c := &bridge.Call{Args: req.Params.Arguments, Caps: caps}
-	if m := req.Params.Meta; m != nil {
-		switch v := m[bridge.MetaTimeoutMs].(type) {
-		case float64:
-			c.Timeout, _ = bridge.TimeoutHintMs(v)
-		case string:
-			c.Timeout, _ = bridge.TimeoutHintString(v)
-		}
-		if v, ok := m["traceparent"].(string); ok {
-			c.MetaTraceparent = v
-			c.MetaTracestate, _ = m["tracestate"].(string)
-		}
-	}
-	if req.Extra != nil && req.Extra.Header != nil {
-		h := req.Extra.Header
-		c.HeaderRequestID = h.Get("X-Request-Id")
-		c.HeaderTraceparent = h.Get("Traceparent")
-		c.HeaderTracestate = h.Get("Tracestate")
-	}
-	return c
+	c := bridge.CallOf(req)
+	c.Caps = caps
+	return &c
 }
 
 // promote makes the call a task, once.

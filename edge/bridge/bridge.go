@@ -392,8 +392,10 @@ func (s *sdkSink) Settle(ctx context.Context) {
 	}
 }
 
-// handle is the tool's mcp.ToolHandler.
-func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+// CallOf is the bridge's view of an SDK tools/call request: arguments,
+// deadline hint, trace context, request id and client capabilities. It
+// sets no Asker.
+func CallOf(req *mcp.CallToolRequest) Call {
 	c := Call{Args: req.Params.Arguments}
 	if m := req.Params.Meta; m != nil {
 		c.Timeout, _ = timeoutHint(m)
@@ -409,6 +411,12 @@ func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp
 		c.HeaderTracestate = h.Get("Tracestate")
 	}
 	c.Caps = CapabilitiesOf(req.ClientCapabilities())
+	return c
+}
+
+// handle is the tool's mcp.ToolHandler.
+func (bt *boundTool) handle(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	c := CallOf(req)
 	if bt.tool.Kind == catalog.BidiStream {
 		if roundTrips(req.Session) {
 			c.RoundTrip = &RoundTrip{State: req.Params.RequestState, Responses: req.Params.InputResponses}
