@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"google.golang.org/grpc"
 
@@ -113,4 +116,25 @@ func (c ServiceConfig) Run(ctx context.Context, svc Service) error {
 		return wrap(err)
 	}
 	return nil
+}
+
+// Main is the main function of a service command called name: it registers
+// c's flags with defaultAddr, and --gogc, on the command line (a command
+// with flags of its own registers them first), parses it, sets the GC
+// target and a text logger on stderr, and runs run until SIGINT or SIGTERM.
+// An error is printed and exits 1.
+func Main(name string, c *ServiceConfig, defaultAddr string, run func(context.Context) error) {
+	c.RegisterFlags(flag.CommandLine, defaultAddr)
+	gogc := flag.Int("gogc", DefaultGCPercent, "Go GC target percentage (the GOGC environment variable wins when set)")
+	flag.Parse()
+	SetGCPercent(*gogc)
+	c.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		stop()
+		os.Exit(1)
+	}
 }

@@ -10,12 +10,6 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/toolwire/toolwire/server"
 	"github.com/toolwire/toolwire/services/conformance"
@@ -23,16 +17,5 @@ import (
 
 func main() {
 	var cfg conformance.Config
-	cfg.RegisterFlags(flag.CommandLine, conformance.DefaultAddr)
-	gogc := flag.Int("gogc", server.DefaultGCPercent, "Go GC target percentage (the GOGC environment variable wins when set)")
-	flag.Parse()
-	server.SetGCPercent(*gogc)
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := conformance.Run(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "conformance-service:", err)
-		os.Exit(1)
-	}
+	server.Main("conformance-service", &cfg, conformance.DefaultAddr, func(ctx context.Context) error { return conformance.Run(ctx, cfg) })
 }

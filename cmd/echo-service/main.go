@@ -9,12 +9,6 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/toolwire/toolwire/server"
 	"github.com/toolwire/toolwire/services/echo"
@@ -22,16 +16,5 @@ import (
 
 func main() {
 	var cfg echo.Config
-	cfg.RegisterFlags(flag.CommandLine, echo.DefaultAddr)
-	gogc := flag.Int("gogc", server.DefaultGCPercent, "Go GC target percentage (the GOGC environment variable wins when set)")
-	flag.Parse()
-	server.SetGCPercent(*gogc)
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := echo.Run(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "echo-service:", err)
-		os.Exit(1)
-	}
+	server.Main("echo-service", &cfg, echo.DefaultAddr, func(ctx context.Context) error { return echo.Run(ctx, cfg) })
 }

@@ -12,11 +12,7 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/toolwire/toolwire/server"
 	"github.com/toolwire/toolwire/services/search"
@@ -24,18 +20,7 @@ import (
 
 func main() {
 	var cfg search.Config
-	cfg.RegisterFlags(flag.CommandLine, search.DefaultAddr)
 	flag.StringVar(&cfg.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"),
 		"PostgreSQL URL (default $DATABASE_URL); empty serves the embedded corpus")
-	gogc := flag.Int("gogc", server.DefaultGCPercent, "Go GC target percentage (the GOGC environment variable wins when set)")
-	flag.Parse()
-	server.SetGCPercent(*gogc)
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := search.Run(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "search-service:", err)
-		os.Exit(1)
-	}
+	server.Main("search-service", &cfg.ServiceConfig, search.DefaultAddr, func(ctx context.Context) error { return search.Run(ctx, cfg) })
 }
