@@ -274,14 +274,7 @@ func (e *Edge) notifyLazy(k listKind) {
 	e.inits.Store(&initResults{})
 	gen := e.catalog.gens[k].Load()
 	msg := []byte(`{"jsonrpc":"2.0","method":"` + listChangedMethods[k] + `","params":{}}`)
-	t := e.sessions
-	t.mu.RLock()
-	all := make([]*liveSession, 0, len(t.m))
-	for _, s := range t.m {
-		all = append(all, s)
-	}
-	t.mu.RUnlock()
-	for _, s := range all {
+	for _, s := range e.sessions.all() {
 		s.mu.Lock()
 		lazy := s.lazy != nil
 		s.mu.Unlock()

@@ -242,15 +242,21 @@ func (s *liveSession) close() {
 	s.table.mu.Unlock()
 }
 
-// closeAll closes every session, for shutdown.
-func (t *sessionTable) closeAll() {
+// all returns the live sessions, taken under the table's lock, for work
+// that must not hold it.
+func (t *sessionTable) all() []*liveSession {
 	t.mu.RLock()
+	defer t.mu.RUnlock()
 	all := make([]*liveSession, 0, len(t.m))
 	for _, s := range t.m {
 		all = append(all, s)
 	}
-	t.mu.RUnlock()
-	for _, s := range all {
+	return all
+}
+
+// closeAll closes every session, for shutdown.
+func (t *sessionTable) closeAll() {
+	for _, s := range t.all() {
 		s.close()
 		if ss := s.sdkSession(); ss != nil {
 			_ = ss.Close()
